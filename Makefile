@@ -1,0 +1,57 @@
+# `make run` and `make test` set everything up on a fresh clone: a virtual
+# environment in .venv with the project and its dev tools, installed again
+# only when pyproject.toml changes.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+# What mypy checks: the packages and top-level modules that exist so far.
+TYPED := $(wildcard rules workflows activities notifiers store simulate cli worker.py temporal_client.py)
+
+PG_HOST := 127.0.0.1
+PG_PORT := 5432
+PG_TEST_URL := postgresql+psycopg://root@$(PG_HOST):$(PG_PORT)/test
+
+.PHONY: run test lint install clean
+
+run: $(STAMP)
+	$(BIN)/ips up
+
+# The PostgreSQL tests run when IPS_TEST_POSTGRES_URL is set; if it is not
+# set at all and a server answers on $(PG_HOST):$(PG_PORT), use that one.
+# (Set IPS_TEST_POSTGRES_URL= to an empty value to skip them.)
+test: $(STAMP)
+	@if [ -z "$${IPS_TEST_POSTGRES_URL+set}" ] && $(MAKE) --no-print-directory -s postgres-answers; then \
+		export IPS_TEST_POSTGRES_URL='$(PG_TEST_URL)'; \
+		echo "PostgreSQL answers on $(PG_HOST):$(PG_PORT): its tests run against $$IPS_TEST_POSTGRES_URL"; \
+	fi; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: postgres-answers
+postgres-answers: $(STAMP)
+	@if command -v pg_isready >/dev/null 2>&1; then \
+		pg_isready -q -h $(PG_HOST) -p $(PG_PORT); \
+	else \
+		$(BIN)/python -c "import socket; socket.create_connection(('$(PG_HOST)', $(PG_PORT)), timeout=2).close()" 2>/dev/null; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(TYPED)
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

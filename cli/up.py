@@ -1,0 +1,238 @@
+"""`ips up`: the embedded stack (Temporal dev server, app database, worker) on this computer."""
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+from temporalio.client import Client
+
+import temporal_client
+
+HOST = "127.0.0.1"
+DATABASE_URL_VARIABLE = "IPS_DATABASE_URL"
+SERVER_START_TIMEOUT_SECONDS = 60.0
+SERVER_STOP_TIMEOUT_SECONDS = 10.0
+READY_MESSAGE = "Ready. Press Ctrl-C to stop."
+
+
+class StackError(Exception):
+    """A problem starting the stack that the person running `ips up` can fix."""
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    data_dir: Path
+    temporal_port: int
+    ui_port: int
+    api_port: int
+    database_url: str
+
+    @property
+    def temporal_address(self) -> str:
+        return f"{HOST}:{self.temporal_port}"
+
+    @property
+    def temporal_log(self) -> Path:
+        return self.data_dir / "temporal.log"
+
+
+def up(
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir",
+            help="Folder where the journeys, the app database and the logs are kept.",
+        ),
+    ] = Path("var"),
+    temporal_port: Annotated[
+        int, typer.Option("--temporal-port", help="Port on which Temporal listens.")
+    ] = 7233,
+    ui_port: Annotated[
+        int,
+        typer.Option("--ui-port", help="Port of the Temporal web page, to look at journeys."),
+    ] = 8233,
+    api_port: Annotated[
+        int, typer.Option("--api-port", help="Port for the web API (kept for a later version).")
+    ] = 8000,
+) -> None:
+    """Start IPS journeys on this computer and keep it running until Ctrl-C.
+
+    Starts Temporal (which keeps every consumer's journey), the app database and
+    the worker that sends reminders. Everything is kept in the data folder, so
+    stopping and starting again loses nothing.
+    """
+    data_dir = data_dir.resolve()
+    settings = StackSettings(
+        data_dir=data_dir,
+        temporal_port=temporal_port,
+        ui_port=ui_port,
+        api_port=api_port,
+        database_url=os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{data_dir / 'ips.db'}",
+    )
+    try:
+        asyncio.run(run_stack(settings))
+    except StackError as error:
+        typer.secho(f"ips up: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+
+
+async def run_stack(settings: StackSettings) -> None:
+    """Run until Ctrl-C or SIGTERM: the worker stops first, then the Temporal server."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _request_stop, stop)
+    try:
+        for port in (settings.temporal_port, settings.ui_port):
+            if await _port_answers(port):
+                raise StackError(
+                    f"port {port} on {HOST} is already in use (is `ips up` already running?). "
+                    "Stop the other program or choose another port with "
+                    "--temporal-port / --ui-port."
+                )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        server = await _start_temporal_server(settings)
+        try:
+            client = await _wait_until_ready(server, settings, stop)
+            if client is not None:
+                await _serve(client, settings, stop)
+        finally:
+            await _stop_temporal_server(server)
+        typer.echo("Stopped.")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+def _request_stop(stop: asyncio.Event) -> None:
+    if not stop.is_set():
+        typer.echo("\nStopping (this can take a few seconds)...")
+        stop.set()
+
+
+async def _serve(client: Client, settings: StackSettings, stop: asyncio.Event) -> None:
+    # worker imports every package of the project: load it only when serving.
+    import worker
+
+    typer.echo("IPS journeys is running.")
+    typer.echo(f"  Temporal web page: http://{HOST}:{settings.ui_port}")
+    typer.echo(f"  Temporal address:  {settings.temporal_address}")
+    typer.echo(f"  Database:          {_shown_url(settings.database_url)}")
+    typer.echo(f"  Data folder:       {settings.data_dir}")
+    typer.echo(
+        f"  Web API:           not part of this build yet (port {settings.api_port} is kept for it)"
+    )
+    typer.echo(READY_MESSAGE)
+    await worker.serve(client, database_url=settings.database_url, stop=stop)
+
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def _port_answers(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(HOST, port)
+    except OSError:
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True
+
+
+async def _start_temporal_server(settings: StackSettings) -> asyncio.subprocess.Process:
+    program = temporal_client.find_program(temporal_client.TEMPORAL_CLI)
+    typer.echo(f"Starting Temporal (its log: {settings.temporal_log})...")
+    with settings.temporal_log.open("ab") as log:
+        return await asyncio.create_subprocess_exec(
+            str(program),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(settings.data_dir / "temporal.db"),
+            "--ip",
+            HOST,
+            "--port",
+            str(settings.temporal_port),
+            "--ui-port",
+            str(settings.ui_port),
+            "--ui-disable-news-fetch",
+            "--log-level",
+            "warn",
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Its own process group: Ctrl-C in the terminal reaches only `ips up`,
+            # which stops the worker before the server it talks to.
+            process_group=0,
+            preexec_fn=_stop_with_parent(),
+        )
+
+
+def _stop_with_parent() -> Callable[[], None] | None:
+    """On Linux, the server gets SIGTERM if `ips up` dies without cleaning up (kill -9)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    # Resolved before the fork: the child only makes the call.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig = 1
+
+    def set_death_signal() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return set_death_signal
+
+
+async def _wait_until_ready(
+    server: asyncio.subprocess.Process, settings: StackSettings, stop: asyncio.Event
+) -> Client | None:
+    """The connected client once the server answers; None if asked to stop first."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + SERVER_START_TIMEOUT_SECONDS
+    while not stop.is_set():
+        if server.returncode is not None:
+            raise StackError(
+                f"the Temporal server stopped while starting (exit code {server.returncode}). "
+                f"Its log says why: {settings.temporal_log}"
+            )
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise StackError(
+                f"the Temporal server did not answer within {SERVER_START_TIMEOUT_SECONDS:.0f} "
+                f"seconds. Its log may say why: {settings.temporal_log}"
+            )
+        if await _port_answers(settings.temporal_port):
+            try:
+                return await asyncio.wait_for(
+                    temporal_client.connect(settings.temporal_address), timeout=remaining
+                )
+            except (RuntimeError, TimeoutError):
+                pass  # listening but not serving yet
+        await asyncio.sleep(0.2)
+    return None
+
+
+async def _stop_temporal_server(server: asyncio.subprocess.Process) -> None:
+    if server.returncode is None:
+        _signal_group(server, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(server.wait(), timeout=SERVER_STOP_TIMEOUT_SECONDS)
+        except TimeoutError:
+            _signal_group(server, signal.SIGKILL)
+    await server.wait()
+
+
+def _signal_group(server: asyncio.subprocess.Process, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(server.pid, signum)
