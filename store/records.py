@@ -1,0 +1,181 @@
+"""What the store takes and gives back: plain dataclasses, never ORM objects.
+
+Every datetime handed in must carry a time zone; every datetime handed back
+is aware and in UTC. Dates are calendar dates in the consumer's time zone,
+as the rules compute them.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+CHANNELS = frozenset({"sms", "email"})
+SMS_CONSENT_STATES = frozenset({"none", "pending", "opted_in", "opted_out"})
+DUE_CONTACT_STATUSES = frozenset({"open", "done", "missed", "cancelled", "not_applicable"})
+NOTIFICATION_STATUSES = frozenset(
+    {
+        "pending",
+        "sent",
+        "skipped_no_consent",
+        "skipped_too_late",
+        "failed",
+        "delivered",
+        "undelivered",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SupervisorRecord:
+    id: str
+    name: str
+    email: str
+    timezone: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class SpecialistRecord:
+    id: str
+    name: str
+    email: str
+    timezone: str
+    phone: str | None = None
+    channels: list[str] = field(default_factory=lambda: ["email"])
+    supervisor_id: str | None = None
+    fte: float = 1.0
+
+
+@dataclass(frozen=True)
+class TreatmentTeamMember:
+    id: str
+    name: str
+    role: str
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerRecord:
+    id: str
+    name: str
+    specialist_id: str
+    timezone: str
+    phone: str | None = None
+    email: str | None = None
+    sms_consent: str = "none"
+    language: str = "en"
+    treatment_team_member: TreatmentTeamMember | None = None
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One entry of the audit trail: what happened, to whom, who said so and when."""
+
+    event_id: str
+    type: str
+    at: datetime
+    consumer_id: str | None
+    payload: dict[str, Any]
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    consumer_id: str
+    job_id: str
+    employer: str
+    title: str
+    start_date: date
+    hours_per_week: float
+    hourly_wage: float
+    competitive: bool
+    end_date: date | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DueContactRecord:
+    key: str
+    consumer_id: str
+    rule: str
+    job_id: str | None
+    seq: int | None
+    window_start: date
+    due: date
+    status: str
+    satisfied_on: date | None
+    referral_no: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DueContactChangeRecord:
+    """A due contact as it was saved: when it first appeared, or when its status changed."""
+
+    key: str
+    status: str
+    satisfied_on: date | None
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class OutreachRecord:
+    event_id: str
+    consumer_id: str
+    at: datetime
+    by: str
+    role: str
+    method: str
+    reached: bool
+
+
+@dataclass(frozen=True)
+class EmployerContactRecord:
+    event_id: str
+    specialist_id: str
+    employer: str
+    face_to_face: bool
+    consumer_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AppointmentRecord:
+    consumer_id: str
+    appointment_id: str
+    start: datetime
+    duration_minutes: int
+    place: str
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class ConsentChangeRecord:
+    key: str
+    consumer_id: str
+    state: str
+    at: datetime
+    source: str
+    disclosure_version: str | None
+
+
+@dataclass(frozen=True)
+class NotificationRecord:
+    """One message in the outbox, claimed once by its idempotency key."""
+
+    idempotency_key: str
+    channel: str
+    recipient_role: str
+    recipient_id: str
+    recipient_timezone: str
+    consumer_id: str | None
+    rule: str | None
+    kind: str
+    send_at: datetime
+    status: str
+    body: str
+    subject: str | None = None
+    provider_id: str | None = None
+    error: str | None = None
