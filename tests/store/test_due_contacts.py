@@ -46,7 +46,11 @@ def due_contact(
 
 
 PRE_START = due_contact(
-    "c-1/1/pre_start_contact/j-1", "pre_start_contact", date(2041, 2, 4), date(2041, 2, 10), job_id="j-1"
+    "c-1/1/pre_start_contact/j-1",
+    "pre_start_contact",
+    date(2041, 2, 4),
+    date(2041, 2, 10),
+    job_id="j-1",
 )
 WEEK_1 = due_contact(
     "c-1/1/weekly_follow_along/j-1/1",
@@ -135,7 +139,13 @@ def test_listing_order_and_filters(seeded: Store) -> None:
     assert [r.key for r in seeded.list_due_contacts()] == ["k6", "k2", "k5", "k0", "k3", "k1", "k4"]
     assert [r.key for r in seeded.list_due_contacts(consumer_id="c-2")] == ["k4"]
     assert [r.key for r in seeded.list_due_contacts(status="missed")] == ["k6"]
-    assert [r.key for r in seeded.list_due_contacts("c-1", "open")] == ["k2", "k5", "k0", "k3", "k1"]
+    assert [r.key for r in seeded.list_due_contacts("c-1", "open")] == [
+        "k2",
+        "k5",
+        "k0",
+        "k3",
+        "k1",
+    ]
     assert seeded.list_due_contacts("c-2", "missed") == []
 
 

@@ -8,7 +8,9 @@ from store import EventRecord, InvalidValueError, Store, UnknownReferenceError
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def event(event_id: str, at: datetime, consumer_id: str | None = "c-1", **payload: object) -> EventRecord:
+def event(
+    event_id: str, at: datetime, consumer_id: str | None = "c-1", **payload: object
+) -> EventRecord:
     return EventRecord(
         event_id=event_id,
         type=str(payload.pop("type", "contact")),

@@ -75,10 +75,22 @@ def test_bad_jobs_are_refused(seeded: Store) -> None:
 
 def test_outreach_log_is_keyed_by_event(seeded: Store) -> None:
     first = OutreachRecord(
-        "o-1", "c-1", datetime(2041, 3, 2, 10, 0, tzinfo=NEW_YORK), "es-1", "specialist", "phone", False
+        "o-1",
+        "c-1",
+        datetime(2041, 3, 2, 10, 0, tzinfo=NEW_YORK),
+        "es-1",
+        "specialist",
+        "phone",
+        False,
     )
     second = OutreachRecord(
-        "o-2", "c-1", datetime(2041, 3, 2, 9, 30, tzinfo=CHICAGO), "cm-1", "case_manager", "home_visit", True
+        "o-2",
+        "c-1",
+        datetime(2041, 3, 2, 9, 30, tzinfo=CHICAGO),
+        "cm-1",
+        "case_manager",
+        "home_visit",
+        True,
     )
 
     assert seeded.add_outreach(second) is True
@@ -112,9 +124,12 @@ def test_employer_contacts_with_and_without_a_consumer(seeded: Store) -> None:
         UnknownReferenceError,
         match="^EmployerContactRecord.specialist_id: no specialist with id 'es-9'$",
     ):
-        seeded.add_employer_contact(dataclasses.replace(own_log, event_id="x-3", specialist_id="es-9"))
+        seeded.add_employer_contact(
+            dataclasses.replace(own_log, event_id="x-3", specialist_id="es-9")
+        )
     with pytest.raises(
-        UnknownReferenceError, match="^EmployerContactRecord.consumer_id: no consumer with id 'c-9'$"
+        UnknownReferenceError,
+        match="^EmployerContactRecord.consumer_id: no consumer with id 'c-9'$",
     ):
         seeded.add_employer_contact(dataclasses.replace(own_log, event_id="x-3", consumer_id="c-9"))
 
@@ -134,8 +149,12 @@ def test_appointments_upsert_and_cancel(seeded: Store) -> None:
     assert seeded.list_appointments() == [earlier, dataclasses.replace(meeting, cancelled=True)]
     [back] = seeded.list_appointments("c-1")
     assert back.start == datetime(2041, 3, 5, 19, 0, tzinfo=UTC) and back.start.tzinfo is UTC
-    with pytest.raises(InvalidValueError, match="^AppointmentRecord.duration_minutes: must be above 0"):
-        seeded.upsert_appointment(dataclasses.replace(meeting, appointment_id="a-2", duration_minutes=0))
+    with pytest.raises(
+        InvalidValueError, match="^AppointmentRecord.duration_minutes: must be above 0"
+    ):
+        seeded.upsert_appointment(
+            dataclasses.replace(meeting, appointment_id="a-2", duration_minutes=0)
+        )
     with pytest.raises(InvalidValueError, match="^AppointmentRecord.start: .* has no time zone"):
         seeded.upsert_appointment(
             dataclasses.replace(meeting, appointment_id="a-2", start=datetime(2041, 3, 5, 14, 0))

@@ -186,13 +186,17 @@ def test_bad_staff_values_are_refused(
                 "Alex",
                 "es-1",
                 "UTC",
-                treatment_team_member=TreatmentTeamMember("cm-1", "Casey", "case_manager", phone="x"),
+                treatment_team_member=TreatmentTeamMember(
+                    "cm-1", "Casey", "case_manager", phone="x"
+                ),
             ),
             "TreatmentTeamMember.phone: 'x' is not an E.164 phone number",
         ),
     ],
 )
-def test_bad_consumer_values_are_refused(seeded: Store, record: ConsumerRecord, message: str) -> None:
+def test_bad_consumer_values_are_refused(
+    seeded: Store, record: ConsumerRecord, message: str
+) -> None:
     before = seeded.get_consumer("c-1")
 
     with pytest.raises(InvalidValueError, match=f"^{message}"):

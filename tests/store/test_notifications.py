@@ -1,0 +1,139 @@
+import dataclasses
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from store import InvalidValueError, NotFoundError, NotificationRecord, Store, UnknownReferenceError
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+DUE_SOON = NotificationRecord(
+    idempotency_key="c-1/1/first_meeting/due_soon/sms",
+    channel="sms",
+    recipient_role="specialist",
+    recipient_id="es-1",
+    recipient_timezone="America/New_York",
+    consumer_id="c-1",
+    rule="first_meeting",
+    kind="due_soon",
+    send_at=datetime(2041, 1, 12, 8, 0, tzinfo=NEW_YORK),
+    status="pending",
+    body="AS (c-1): first meeting due Wed Jan 14.",
+)
+
+
+def test_first_claim_inserts_and_returns_the_row_in_utc(seeded: Store) -> None:
+    claimed, new = seeded.claim_notification(DUE_SOON)
+
+    assert new is True
+    assert claimed == DUE_SOON
+    assert claimed.send_at == datetime(2041, 1, 12, 13, 0, tzinfo=UTC)
+    assert claimed.send_at.tzinfo is UTC
+    assert seeded.get_notification(DUE_SOON.idempotency_key) == claimed
+
+
+def test_a_second_claim_returns_the_first_untouched(seeded: Store) -> None:
+    seeded.claim_notification(DUE_SOON)
+    seeded.update_notification(DUE_SOON.idempotency_key, status="sent", provider_id="SM123")
+    retry = dataclasses.replace(DUE_SOON, body="changed", status="pending")
+
+    existing, new = seeded.claim_notification(retry)
+
+    assert new is False
+    assert existing == dataclasses.replace(DUE_SOON, status="sent", provider_id="SM123")
+    assert seeded.list_notifications() == [existing]
+
+
+def test_update_sets_status_and_keeps_what_is_not_given(seeded: Store) -> None:
+    key = DUE_SOON.idempotency_key
+    seeded.claim_notification(DUE_SOON)
+
+    sent = seeded.update_notification(key, status="sent", provider_id="SM123")
+    assert (sent.status, sent.provider_id, sent.error) == ("sent", "SM123", None)
+
+    undelivered = seeded.update_notification(key, status="undelivered", error="30003 unreachable")
+    assert (undelivered.status, undelivered.provider_id, undelivered.error) == (
+        "undelivered",
+        "SM123",
+        "30003 unreachable",
+    )
+    assert seeded.get_notification(key) == undelivered
+
+
+def test_consent_and_lateness_outcomes_are_kept(seeded: Store) -> None:
+    skipped = dataclasses.replace(
+        DUE_SOON,
+        idempotency_key="c-1/a-1/appointment_reminder",
+        recipient_role="consumer",
+        recipient_id="c-1",
+        rule=None,
+        kind="appointment_reminder",
+        status="skipped_no_consent",
+    )
+
+    claimed, new = seeded.claim_notification(skipped)
+
+    assert new is True and claimed.status == "skipped_no_consent"
+
+
+def test_notifications_are_listed_by_send_time_then_key(seeded: Store) -> None:
+    at = datetime(2041, 1, 12, 13, 0, tzinfo=UTC)
+    b = dataclasses.replace(DUE_SOON, idempotency_key="b", send_at=at)
+    a = dataclasses.replace(DUE_SOON, idempotency_key="a", send_at=at.astimezone(NEW_YORK))
+    earlier = dataclasses.replace(
+        DUE_SOON, idempotency_key="z", send_at=datetime(2041, 1, 12, 7, 0, tzinfo=NEW_YORK)
+    )
+    digest = dataclasses.replace(
+        DUE_SOON,
+        idempotency_key="digest",
+        channel="email",
+        consumer_id=None,
+        rule=None,
+        kind="daily_digest",
+        subject="Today",
+        send_at=datetime(2041, 1, 12, 12, 30, tzinfo=UTC),
+    )
+    for record in (b, digest, a, earlier):
+        seeded.claim_notification(record)
+
+    assert [n.idempotency_key for n in seeded.list_notifications()] == ["z", "digest", "a", "b"]
+    assert [n.idempotency_key for n in seeded.list_notifications("c-1")] == ["z", "a", "b"]
+    assert seeded.list_notifications("c-2") == []
+
+
+def test_unknown_key_cannot_be_updated(seeded: Store) -> None:
+    assert seeded.get_notification("nope") is None
+    with pytest.raises(NotFoundError, match="^idempotency_key: no notification with key 'nope'$"):
+        seeded.update_notification("nope", status="sent")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"channel": "fax"}, "NotificationRecord.channel: 'fax' is not one of email, sms$"),
+        ({"status": "queued"}, "NotificationRecord.status: 'queued' is not one of "),
+        (
+            {"recipient_timezone": "EST5"},
+            "NotificationRecord.recipient_timezone: 'EST5' is not an IANA time zone",
+        ),
+        ({"send_at": datetime(2041, 1, 12, 8, 0)}, "NotificationRecord.send_at: .* no time zone"),
+    ],
+)
+def test_bad_notifications_are_refused(
+    seeded: Store, change: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidValueError, match=f"^{message}"):
+        seeded.claim_notification(dataclasses.replace(DUE_SOON, **change))  # type: ignore[arg-type]
+    assert seeded.list_notifications() == []
+
+
+def test_notification_for_unknown_consumer_is_refused(seeded: Store) -> None:
+    with pytest.raises(
+        UnknownReferenceError, match="^NotificationRecord.consumer_id: no consumer with id 'c-9'$"
+    ):
+        seeded.claim_notification(dataclasses.replace(DUE_SOON, consumer_id="c-9"))
+    seeded.claim_notification(DUE_SOON)
+    with pytest.raises(InvalidValueError, match="^status: 'read' is not one of "):
+        seeded.update_notification(DUE_SOON.idempotency_key, status="read")
+    assert seeded.list_notifications() == [DUE_SOON]
