@@ -23,20 +23,18 @@ run: $(STAMP)
 # The PostgreSQL tests run when IPS_TEST_POSTGRES_URL is set; if it is not
 # set at all and a server answers on $(PG_HOST):$(PG_PORT), use that one.
 # (Set IPS_TEST_POSTGRES_URL= to an empty value to skip them.)
+POSTGRES_ANSWERS := { if command -v pg_isready >/dev/null 2>&1; then \
+		pg_isready -q -h $(PG_HOST) -p $(PG_PORT); \
+	else \
+		$(BIN)/python -c "import socket; socket.create_connection(('$(PG_HOST)', $(PG_PORT)), timeout=2).close()" 2>/dev/null; \
+	fi; }
+
 test: $(STAMP)
-	@if [ -z "$${IPS_TEST_POSTGRES_URL+set}" ] && $(MAKE) --no-print-directory -s postgres-answers; then \
+	@if [ -z "$${IPS_TEST_POSTGRES_URL+set}" ] && $(POSTGRES_ANSWERS); then \
 		export IPS_TEST_POSTGRES_URL='$(PG_TEST_URL)'; \
 		echo "PostgreSQL answers on $(PG_HOST):$(PG_PORT): its tests run against $$IPS_TEST_POSTGRES_URL"; \
 	fi; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-.PHONY: postgres-answers
-postgres-answers: $(STAMP)
-	@if command -v pg_isready >/dev/null 2>&1; then \
-		pg_isready -q -h $(PG_HOST) -p $(PG_PORT); \
-	else \
-		$(BIN)/python -c "import socket; socket.create_connection(('$(PG_HOST)', $(PG_PORT)), timeout=2).close()" 2>/dev/null; \
-	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

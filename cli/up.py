@@ -99,12 +99,17 @@ async def run_stack(settings: StackSettings) -> None:
                     "Stop the other program or choose another port with "
                     "--temporal-port / --ui-port."
                 )
+        # Imported here, not at the top: `ips --help` need not load every package,
+        # and a broken worker shows before the server starts.
+        import worker
+
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         server = await _start_temporal_server(settings)
         try:
             client = await _wait_until_ready(server, settings, stop)
             if client is not None:
-                await _serve(client, settings, stop)
+                _print_status(settings)
+                await worker.serve(client, database_url=settings.database_url, stop=stop)
         finally:
             await _stop_temporal_server(server)
         typer.echo("Stopped.")
@@ -119,10 +124,7 @@ def _request_stop(stop: asyncio.Event) -> None:
         stop.set()
 
 
-async def _serve(client: Client, settings: StackSettings, stop: asyncio.Event) -> None:
-    # worker imports every package of the project: load it only when serving.
-    import worker
-
+def _print_status(settings: StackSettings) -> None:
     typer.echo("IPS journeys is running.")
     typer.echo(f"  Temporal web page: http://{HOST}:{settings.ui_port}")
     typer.echo(f"  Temporal address:  {settings.temporal_address}")
@@ -132,7 +134,6 @@ async def _serve(client: Client, settings: StackSettings, stop: asyncio.Event) -
         f"  Web API:           not part of this build yet (port {settings.api_port} is kept for it)"
     )
     typer.echo(READY_MESSAGE)
-    await worker.serve(client, database_url=settings.database_url, stop=stop)
 
 
 def _shown_url(url: str) -> str:
