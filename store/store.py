@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, Select, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
@@ -109,7 +109,7 @@ class Store:
         with self._write() as s:
             if r.supervisor_id is not None:
                 _require(s, Supervisor, r.supervisor_id, "SpecialistRecord.supervisor_id")
-            self._upsert(s, Specialist, _values(r) | {"channels": list(r.channels)}, ["id"])
+            self._upsert(s, Specialist, _values(r), ["id"])
 
     def upsert_consumer(self, r: ConsumerRecord) -> None:
         """Make the stored consumer equal to `r`, SMS consent state included."""
@@ -140,7 +140,7 @@ class Store:
     def get_specialist(self, id: str) -> SpecialistRecord | None:
         with self._reads() as s:
             row = s.get(Specialist, id)
-            return None if row is None else _specialist_record(row)
+            return None if row is None else _record(SpecialistRecord, row)
 
     def get_consumer(self, id: str) -> ConsumerRecord | None:
         with self._reads() as s:
@@ -148,9 +148,7 @@ class Store:
             return None if row is None else _consumer_record(row)
 
     def list_specialists(self) -> list[SpecialistRecord]:
-        with self._reads() as s:
-            rows = s.scalars(select(Specialist).order_by(Specialist.id))
-            return [_specialist_record(row) for row in rows]
+        return self._all(SpecialistRecord, select(Specialist).order_by(Specialist.id))
 
     def list_consumers(self, specialist_id: str | None = None) -> list[ConsumerRecord]:
         query = select(Consumer).order_by(Consumer.id)
@@ -183,8 +181,7 @@ class Store:
         query = select(Event).order_by(Event.at, Event.id)
         if consumer_id is not None:
             query = query.where(Event.consumer_id == consumer_id)
-        with self._reads() as s:
-            return [_record(EventRecord, row) for row in s.scalars(query)]
+        return self._all(EventRecord, query)
 
     def count_referrals(self, consumer_id: str) -> int:
         """How many `referred` events the consumer has: the current referral's number."""
@@ -217,8 +214,7 @@ class Store:
         query = select(Job).order_by(Job.consumer_id, Job.start_date, Job.job_id)
         if consumer_id is not None:
             query = query.where(Job.consumer_id == consumer_id)
-        with self._reads() as s:
-            return [_record(JobRecord, row) for row in s.scalars(query)]
+        return self._all(JobRecord, query)
 
     # Due contacts
 
@@ -244,13 +240,15 @@ class Store:
             _require_all(
                 s, Consumer, {r.consumer_id for r in records}, "DueContactRecord.consumer_id"
             )
-            # Locked in key order so that two concurrent saves cannot deadlock.
+            # Rows are locked and inserted in key order, so that two concurrent
+            # saves cannot deadlock.
             locked = select(DueContact).order_by(DueContact.key).with_for_update()
             rows = {
                 row.key: row
                 for row in s.scalars(locked.where(DueContact.key.in_({r.key for r in records})))
             }
-            for r in records:
+            # Stable: of one key given twice, the later record wins.
+            for r in sorted(records, key=lambda r: r.key):
                 values = _values(r)
                 row = rows.get(r.key)
                 if row is None:
@@ -280,8 +278,7 @@ class Store:
             query = query.where(DueContact.consumer_id == consumer_id)
         if status is not None:
             query = query.where(DueContact.status == status)
-        with self._reads() as s:
-            return [_record(DueContactRecord, row) for row in s.scalars(query)]
+        return self._all(DueContactRecord, query)
 
     def list_due_contact_changes(self, key: str) -> list[DueContactChangeRecord]:
         query = (
@@ -289,8 +286,7 @@ class Store:
             .where(DueContactChange.key == key)
             .order_by(DueContactChange.changed_at, DueContactChange.id)
         )
-        with self._reads() as s:
-            return [_record(DueContactChangeRecord, row) for row in s.scalars(query)]
+        return self._all(DueContactChangeRecord, query)
 
     # Outreach and employer contacts
 
@@ -305,8 +301,7 @@ class Store:
         query = select(Outreach).order_by(Outreach.at, Outreach.id)
         if consumer_id is not None:
             query = query.where(Outreach.consumer_id == consumer_id)
-        with self._reads() as s:
-            return [_record(OutreachRecord, row) for row in s.scalars(query)]
+        return self._all(OutreachRecord, query)
 
     def add_employer_contact(self, r: EmployerContactRecord) -> bool:
         """Log the contact; False (and nothing changed) if its event_id is already logged."""
@@ -323,8 +318,7 @@ class Store:
         query = select(EmployerContact).order_by(EmployerContact.at, EmployerContact.id)
         if specialist_id is not None:
             query = query.where(EmployerContact.specialist_id == specialist_id)
-        with self._reads() as s:
-            return [_record(EmployerContactRecord, row) for row in s.scalars(query)]
+        return self._all(EmployerContactRecord, query)
 
     # Appointments
 
@@ -345,8 +339,7 @@ class Store:
         )
         if consumer_id is not None:
             query = query.where(Appointment.consumer_id == consumer_id)
-        with self._reads() as s:
-            return [_record(AppointmentRecord, row) for row in s.scalars(query)]
+        return self._all(AppointmentRecord, query)
 
     # SMS consent
 
@@ -370,8 +363,7 @@ class Store:
             .where(ConsentChange.consumer_id == consumer_id)
             .order_by(ConsentChange.at, ConsentChange.id)
         )
-        with self._reads() as s:
-            return [_record(ConsentChangeRecord, row) for row in s.scalars(query)]
+        return self._all(ConsentChangeRecord, query)
 
     # The notification outbox
 
@@ -431,10 +423,13 @@ class Store:
         query = select(Notification).order_by(Notification.send_at, Notification.idempotency_key)
         if consumer_id is not None:
             query = query.where(Notification.consumer_id == consumer_id)
-        with self._reads() as s:
-            return [_record(NotificationRecord, row) for row in s.scalars(query)]
+        return self._all(NotificationRecord, query)
 
     # Plumbing
+
+    def _all(self, cls: type[_R], query: Select[Any]) -> list[_R]:
+        with self._reads() as s:
+            return [_record(cls, row) for row in s.scalars(query)]
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
@@ -518,10 +513,6 @@ def _values(r: Any) -> dict[str, Any]:
 def _record(cls: type[_R], row: Base) -> _R:
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     return cls(**{name: getattr(row, name) for name in names})
-
-
-def _specialist_record(row: Specialist) -> SpecialistRecord:
-    return dataclasses.replace(_record(SpecialistRecord, row), channels=list(row.channels))
 
 
 def _consumer_record(row: Consumer) -> ConsumerRecord:
