@@ -119,6 +119,7 @@ def test_unknown_key_cannot_be_updated(seeded: Store) -> None:
         ),
         ({"send_at": datetime(2041, 1, 12, 8, 0)}, "NotificationRecord.send_at: .* no time zone"),
     ],
+    ids=["channel", "status", "timezone", "naive-send_at"],
 )
 def test_bad_notifications_are_refused(
     seeded: Store, change: dict[str, object], message: str

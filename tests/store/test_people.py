@@ -152,6 +152,7 @@ def test_specialist_of_unknown_supervisor_is_refused(store: Store) -> None:
             "SpecialistRecord.fte: must be above 0",
         ),
     ],
+    ids=["timezone", "phone", "channel", "sms-without-phone", "fte"],
 )
 def test_bad_staff_values_are_refused(
     store: Store, record: SupervisorRecord | SpecialistRecord, message: str
@@ -193,6 +194,7 @@ def test_bad_staff_values_are_refused(
             "TreatmentTeamMember.phone: 'x' is not an E.164 phone number",
         ),
     ],
+    ids=["timezone", "phone", "sms_consent", "team-member-phone"],
 )
 def test_bad_consumer_values_are_refused(
     seeded: Store, record: ConsumerRecord, message: str
