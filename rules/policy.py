@@ -1,0 +1,144 @@
+"""The agency policy: every number in SPEC §5–7, with the SPEC's defaults.
+
+An agency overrides any of them in a policy file (YAML or JSON mapping). The
+file is validated strictly: an unknown key or a bad value is a `PolicyError`
+that names the key and the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class PolicyError(ValueError):
+    """A policy file or override that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: str = "2026-11-default"
+
+    # Section 5: due-contact windows, in days unless the name says otherwise.
+    first_meeting_days: int = 7
+    first_employer_contact_days: int = 30
+    vocational_profile_days: int = 30
+    benefits_planning_after_start_days: int = 7
+    benefits_planning_job_changed_days: int = 14
+    pre_start_days: int = 7
+    post_start_days: int = 3
+    weekly_follow_along_weeks: int = 4
+    monthly_follow_along_anchor_days: int = 28
+    step_down_review_months: int = 12
+    step_down_review_window_days: int = 30
+    job_loss_contact_days: int = 3
+    vocational_profile_update_days: int = 30
+    outreach_weekly_attempts: int = 4
+    outreach_weekly_interval_days: int = 7
+    outreach_later_interval_days: int = 30
+    outreach_attempts_before_treatment_team: int = 2
+
+    # Section 6: staff reminders.
+    reminder_time: str = "08:00"
+    working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    due_soon_days: int = 2
+
+    # Section 7: consumer texts.
+    appointment_reminder_offsets_hours: tuple[float, ...] = (24.0,)
+    sms_send_window_start: str = "08:00"
+    sms_send_window_end: str = "20:00"
+    appointment_reminder_min_lead_minutes: int = 60
+    send_own_stop_reply: bool = False
+
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=False)  # type: ignore[misc]
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.type == "int" and value < 0:
+                raise PolicyError(f"{f.name}: must be 0 or more, got {value}")
+        for name in ("first_meeting_days", "weekly_follow_along_weeks", "step_down_review_months"):
+            if getattr(self, name) < 1:
+                raise PolicyError(f"{name}: must be at least 1")
+        if self.outreach_later_interval_days < 1 or self.outreach_weekly_interval_days < 1:
+            raise PolicyError("outreach intervals must be at least 1 day")
+        if not self.working_days:
+            raise PolicyError("working_days: at least one working day is needed")
+        for day in self.working_days:
+            if day not in WEEKDAYS:
+                raise PolicyError(f"working_days: {day!r} is not one of {', '.join(WEEKDAYS)}")
+        for name in ("reminder_time", "sms_send_window_start", "sms_send_window_end"):
+            _parse_clock(name, getattr(self, name))
+        if _parse_clock("sms_send_window_end", self.sms_send_window_end) <= _parse_clock(
+            "sms_send_window_start", self.sms_send_window_start
+        ):
+            raise PolicyError("sms_send_window_end: must be later than sms_send_window_start")
+        for hours in self.appointment_reminder_offsets_hours:
+            if hours <= 0:
+                raise PolicyError("appointment_reminder_offsets_hours: offsets must be positive")
+
+    @property
+    def working_weekdays(self) -> frozenset[int]:
+        return frozenset(WEEKDAYS.index(d) for d in self.working_days)
+
+    @property
+    def reminder_minutes(self) -> int:
+        return _parse_clock("reminder_time", self.reminder_time)
+
+    @property
+    def sms_window_minutes(self) -> tuple[int, int]:
+        return (
+            _parse_clock("sms_send_window_start", self.sms_send_window_start),
+            _parse_clock("sms_send_window_end", self.sms_send_window_end),
+        )
+
+
+def _parse_clock(name: str, value: str) -> int:
+    """Minutes after midnight of an "HH:MM" setting."""
+    try:
+        hours, minutes = value.split(":")
+        h, m = int(hours), int(minutes)
+    except (ValueError, AttributeError):
+        raise PolicyError(f"{name}: {value!r} is not a time of day like 08:00") from None
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m != 0):
+        raise PolicyError(f"{name}: {value!r} is not a time of day like 08:00")
+    return h * 60 + m
+
+
+_ADAPTER = TypeAdapter(Policy)
+
+
+def load_policy(overrides: dict[str, Any] | None) -> Policy:
+    """The default policy with an agency's overrides applied and validated."""
+    if not overrides:
+        return Policy()
+    if not isinstance(overrides, dict):
+        raise PolicyError("policy: must be a mapping of setting names to values")
+    known = {f.name for f in dataclasses.fields(Policy)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise PolicyError(
+            f"policy: unknown setting {unknown[0]!r}; known settings are {', '.join(sorted(known))}"
+        )
+    try:
+        return _ADAPTER.validate_python(overrides)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "policy"
+        raise PolicyError(f"policy.{where}: {first['msg']}") from None
+    except PolicyError as err:
+        raise PolicyError(f"policy.{err}") from None
+    except ValueError as err:
+        raise PolicyError(f"policy: {err}") from None
+
+
+def policy_fields() -> list[str]:
+    return [f.name for f in dataclasses.fields(Policy)]
+
+
+__all__ = ["WEEKDAYS", "Policy", "PolicyError", "load_policy", "policy_fields"]
