@@ -1,0 +1,64 @@
+"""Consumer text consent: reply keywords and plain-words opt-outs (SPEC §7)."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "OPT-OUT"}
+)
+START_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+
+# Requests to stop in other words, in English and Spanish. They opt out and are
+# flagged for staff; no reply is sent to them.
+_FREE_TEXT_STOP = re.compile(
+    r"""\b(
+        stop\s+(texting|messaging|sending|contacting|the\s+texts|these\s+texts)
+      | no\s+more\s+(texts|messages|text\s+messages)
+      | (do\s+not|don'?t|dont)\s+(text|message|contact)\s+me
+      | (remove|take)\s+me\s+off
+      | unsubscribe\s+me
+      | leave\s+me\s+alone
+      | no\s+m[aá]s\s+(mensajes|textos)
+      | (deja|dejen|dejar)\s+de\s+(enviar|mandar|escribir)
+      | no\s+me\s+(env[ií]en|manden|escriban|contacten)
+      | ya\s+no\s+quiero\s+(mensajes|textos)
+      | b[oó]rr(a|en)me
+    )\b""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+@dataclass
+class ConsentChange:
+    state: str
+    source: str
+    disclosure_version: str | None
+
+
+@dataclass
+class Reply:
+    new_state: str | None = None
+    keyword: str | None = None
+    help: bool = False
+    flag_for_staff: bool = False
+
+
+def normalise(body: str) -> str:
+    return body.strip(string.whitespace + string.punctuation).upper()
+
+
+def classify_reply(body: str) -> Reply:
+    word = normalise(body)
+    if word in STOP_WORDS:
+        return Reply(new_state="opted_out", keyword=word)
+    if word in START_WORDS:
+        return Reply(new_state="opted_in", keyword=word)
+    if word in HELP_WORDS:
+        return Reply(keyword=word, help=True)
+    if _FREE_TEXT_STOP.search(body):
+        return Reply(new_state="opted_out", flag_for_staff=True)
+    return Reply()
