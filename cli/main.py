@@ -3,6 +3,7 @@
 import typer
 
 from cli.up import up
+from simulate.cli import simulate_command
 
 app = typer.Typer(
     name="ips",
@@ -25,4 +26,4 @@ def main() -> None:
 
 # Commands, one line each.
 app.command("up")(up)
-# app.command("simulate")(simulate_command)  # from simulate.cli, added with `ips simulate`
+app.command("simulate")(simulate_command)

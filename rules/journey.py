@@ -233,6 +233,8 @@ def check_event(state: JourneyState, event: Event, now: datetime) -> None:
                 "type", "this consumer's journey is already open; a referral needs none"
             )
         return
+    if state.closed and state.referral_no == 0:
+        raise EventError("type", f"{event.type} before any referral; record a referral first")
     if state.closed:
         raise EventError(
             "type",

@@ -177,6 +177,10 @@ class Store:
                 _require(s, Consumer, r.consumer_id, "EventRecord.consumer_id")
             return self._insert_new(s, Event, _values(r), ["event_id"])
 
+    def event_exists(self, event_id: str) -> bool:
+        with self._reads() as s:
+            return s.scalar(select(Event.id).where(Event.event_id == event_id)) is not None
+
     def list_events(self, consumer_id: str | None = None) -> list[EventRecord]:
         query = select(Event).order_by(Event.at, Event.id)
         if consumer_id is not None:

@@ -1,0 +1,1 @@
+"""The journey's side effects, as Temporal activities."""

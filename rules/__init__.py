@@ -1,0 +1,1 @@
+"""Pure, deterministic IPS rules: no Temporal, no database, no provider."""

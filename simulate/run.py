@@ -1,0 +1,259 @@
+"""`ips simulate`: a scenario through the real workflow and activities on
+Temporal's time-skipping test server, with notifiers recording, not sending."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+import worker
+from activities.journey import AgencySettings, JourneyActivities
+from notifiers import RecordingNotifier
+from rules import calendar
+from rules.events import EventError, parse_event
+from rules.journey import JourneyView
+from simulate.scenario import Scenario, ScenarioError, ScenarioEvent, load_scenario
+from store import (
+    ConsumerRecord,
+    EmployerContactRecord,
+    EventRecord,
+    SpecialistRecord,
+    Store,
+    SupervisorRecord,
+    TreatmentTeamMember,
+)
+from temporal_client import TEMPORAL_TEST_SERVER, find_program
+from workflows.client import send_event
+from workflows.journey import ConsumerJourney, journey_id
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class SimulationSummary:
+    events: int
+    due_contacts: Counter[str]
+    notifications: Counter[str]
+    out_dir: Path
+
+
+async def run_scenario(
+    scenario_path: Path, out_dir: Path, *, echo: Echo | None = None
+) -> SimulationSummary:
+    """Run a scenario file and write due_contacts.json, notifications.json and
+    journeys.json to `out_dir`. Raises `ScenarioError` for an invalid scenario."""
+    say: Echo = echo or (lambda _line: None)
+    scenario = load_scenario(Path(scenario_path))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ips-simulate-") as tmp:
+        store = Store(f"sqlite:///{tmp}/simulation.db")
+        try:
+            store.create_schema()
+            _load_people(store, scenario)
+            views = await _run(scenario, store, say)
+            _write_outputs(scenario, store, views, out_dir)
+            due = Counter(dc.status for dc in store.list_due_contacts())
+            sent = Counter(n.kind for n in store.list_notifications())
+        finally:
+            store.dispose()
+    return SimulationSummary(len(scenario.events), due, sent, out_dir)
+
+
+def _load_people(store: Store, scenario: Scenario) -> None:
+    for sup in scenario.supervisors:
+        store.upsert_supervisor(
+            SupervisorRecord(
+                id=sup.id, name=sup.name, email=sup.email, timezone=sup.timezone, phone=sup.phone
+            )
+        )
+    for es in scenario.specialists:
+        store.upsert_specialist(
+            SpecialistRecord(
+                id=es.id,
+                name=es.name,
+                email=es.email,
+                timezone=es.timezone,
+                phone=es.phone,
+                channels=list(es.channels),
+                supervisor_id=es.supervisor,
+                fte=es.fte,
+            )
+        )
+    for c in scenario.consumers:
+        member = c.treatment_team_member
+        store.upsert_consumer(
+            ConsumerRecord(
+                id=c.id,
+                name=c.name,
+                specialist_id=c.specialist,
+                timezone=c.timezone,
+                phone=c.phone,
+                email=c.email,
+                sms_consent=c.sms_consent,
+                language=c.language,
+                treatment_team_member=None
+                if member is None
+                else TreatmentTeamMember(
+                    id=member.id,
+                    name=member.name,
+                    role=member.role,
+                    email=member.email,
+                    phone=member.phone,
+                ),
+            )
+        )
+
+
+async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, JourneyView | None]:
+    agency = scenario.agency
+    activities = JourneyActivities(
+        store,
+        RecordingNotifier(),
+        AgencySettings(
+            sender_label=agency.sms_sender_label or agency.name,
+            app_url=agency.app_url,
+            contact_phone=agency.contact_phone,
+        ),
+    )
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            async with worker.build_worker(env.client, activities, executor=executor):
+                for ev in scenario.events:
+                    await _sleep_until(env, ev.instant)
+                    say(_timeline_line(scenario, ev))
+                    await _record(env.client, store, scenario, ev)
+                await _sleep_until(env, scenario.end)
+                say(f"{_local(scenario, scenario.end)}  end of {scenario.until.isoformat()}")
+                return {c.id: await _final_view(env.client, c.id) for c in scenario.consumers}
+
+
+async def _sleep_until(env: WorkflowEnvironment, instant: datetime) -> None:
+    gap = instant - await env.get_current_time()
+    if gap.total_seconds() > 0:
+        await env.sleep(gap)
+
+
+async def _record(client: Client, store: Store, scenario: Scenario, ev: ScenarioEvent) -> None:
+    envelope = ev.envelope
+    if envelope.consumer is None:
+        # An employer contact of the specialist's own: it belongs to their log,
+        # not to a journey.
+        event = parse_event(envelope)
+        fields = envelope.fields
+        store.add_employer_contact(
+            EmployerContactRecord(
+                event_id=envelope.event_id,
+                specialist_id=fields["specialist"],
+                employer=fields["employer"],
+                face_to_face=bool(getattr(event, "face_to_face", False)),
+                consumer_id=None,
+                at=ev.instant,
+            )
+        )
+        store.record_event(
+            EventRecord(
+                event_id=envelope.event_id,
+                type=envelope.type,
+                at=ev.instant,
+                consumer_id=None,
+                payload=dict(fields),
+                recorded_by=envelope.recorded_by,
+                recorded_at=ev.instant,
+            )
+        )
+        return
+    try:
+        await send_event(client, envelope, scenario.policy)
+    except EventError as err:
+        raise ScenarioError(f"events[{ev.index}].{err.field}: {err.reason}") from None
+
+
+async def _final_view(client: Client, consumer_id: str) -> JourneyView | None:
+    handle = client.get_workflow_handle_for(ConsumerJourney.run, journey_id(consumer_id))
+    try:
+        return await handle.execute_update(ConsumerJourney.catch_up)
+    except (WorkflowUpdateFailedError, RPCError):
+        pass  # closed (or never referred): its last state is its result
+    try:
+        return await handle.query(ConsumerJourney.state)
+    except RPCError:
+        return None
+
+
+def _local(scenario: Scenario, instant: datetime) -> str:
+    return instant.astimezone(calendar.zone(scenario.agency.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _timeline_line(scenario: Scenario, ev: ScenarioEvent) -> str:
+    who = ev.envelope.consumer or ev.envelope.fields.get("specialist", "")
+    return f"{_local(scenario, ev.instant)}  {who:<10} {ev.envelope.type}"
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _write_outputs(
+    scenario: Scenario, store: Store, views: dict[str, JourneyView | None], out_dir: Path
+) -> None:
+    due_contacts = [
+        {
+            "consumer": dc.consumer_id,
+            "rule": dc.rule,
+            "job_id": dc.job_id,
+            "seq": dc.seq,
+            "window_start": dc.window_start.isoformat(),
+            "due": dc.due.isoformat(),
+            "status": dc.status,
+            "satisfied_on": dc.satisfied_on.isoformat() if dc.satisfied_on else None,
+        }
+        for dc in store.list_due_contacts()
+    ]
+    notifications = [
+        {
+            "channel": n.channel,
+            "recipient_role": n.recipient_role,
+            "recipient_id": n.recipient_id,
+            "consumer": n.consumer_id,
+            "rule": n.rule,
+            "kind": n.kind,
+            "send_at": n.send_at.astimezone(calendar.zone(n.recipient_timezone)).isoformat(),
+            "status": n.status,
+            "body": n.body,
+        }
+        for n in store.list_notifications()
+    ]
+    journeys = []
+    for c in scenario.consumers:
+        view = views.get(c.id)
+        journeys.append(
+            {
+                "consumer": c.id,
+                "phase": view.phase if view else "not_referred",
+                "in_outreach": view.in_outreach if view else False,
+                "closed": view.closed if view else False,
+            }
+        )
+    _dump(out_dir / "due_contacts.json", due_contacts)
+    _dump(out_dir / "notifications.json", notifications)
+    _dump(out_dir / "journeys.json", journeys)
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

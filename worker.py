@@ -1,0 +1,91 @@
+"""The Temporal worker: journeys and their activities.
+
+`python worker.py` (or `ips up`, which also starts Temporal) runs it until
+SIGTERM or Ctrl-C, then lets running activities finish before it exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.journey import AgencySettings, JourneyActivities
+from notifiers import ConsoleNotifier, Notifier
+from store import Store
+from workflows.journey import TASK_QUEUE, ConsumerJourney
+
+log = logging.getLogger("ips.worker")
+
+# Pure modules the sandbox may share with the worker instead of re-importing
+# them for every workflow run (and `zoneinfo` must be the real one).
+_PASSTHROUGH = ("rules", "activities", "notifiers", "store", "pydantic", "dateutil", "zoneinfo")
+
+
+def build_worker(
+    client: Client,
+    activities: JourneyActivities,
+    *,
+    executor: ThreadPoolExecutor,
+    task_queue: str = TASK_QUEUE,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ConsumerJourney],
+        activities=activities.all(),
+        activity_executor=executor,
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
+        ),
+        graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+def agency_from_environment() -> AgencySettings:
+    return AgencySettings(
+        sender_label=os.environ.get("IPS_SMS_SENDER_LABEL", AgencySettings.sender_label),
+        app_url=os.environ.get("IPS_APP_URL", AgencySettings.app_url),
+        contact_phone=os.environ.get("IPS_AGENCY_PHONE") or None,
+    )
+
+
+def notifier_from_environment() -> Notifier:
+    log.warning("No SMS or email provider is configured: messages are logged, not sent.")
+    return ConsoleNotifier()
+
+
+async def serve(client: Client, *, database_url: str, stop: asyncio.Event) -> None:
+    """Run the worker on `database_url` until `stop` is set."""
+    store = Store(database_url)
+    store.create_schema()
+    activities = JourneyActivities(store, notifier_from_environment(), agency_from_environment())
+    with ThreadPoolExecutor(max_workers=16) as executor:
+        worker = build_worker(client, activities, executor=executor)
+        async with worker:
+            log.info("worker running on task queue %s", TASK_QUEUE)
+            await stop.wait()
+    store.dispose()
+
+
+async def _main() -> None:
+    from temporal_client import connect
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    database_url = os.environ.get("IPS_DATABASE_URL", "sqlite:///var/ips.db")
+    await serve(await connect(), database_url=database_url, stop=stop)
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

@@ -1,0 +1,2 @@
+"""Durable journeys. Import nothing with side effects here: the workflow
+sandbox re-imports workflow modules."""

@@ -1,0 +1,52 @@
+"""Sending events to journeys: the one implementation every entry point uses
+(`ips simulate` now; the API and the CLI later)."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from rules.events import EventEnvelope, EventError
+from rules.journey import JourneyView
+from rules.policy import Policy
+from workflows.journey import TASK_QUEUE, ConsumerJourney, JourneyInput, journey_id
+
+
+async def send_event(client: Client, envelope: EventEnvelope, policy: Policy) -> JourneyView:
+    """Record an event in its consumer's journey; a referral starts the journey.
+
+    Raises `EventError` naming the field when the journey refuses the event.
+    """
+    if envelope.consumer is None:
+        raise EventError("consumer", "names the consumer the event is about; it is required")
+    workflow_id = journey_id(envelope.consumer)
+    if envelope.type == "referred":
+        await client.start_workflow(
+            ConsumerJourney.run,
+            JourneyInput(consumer_id=envelope.consumer, policy=policy),
+            id=workflow_id,
+            task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+    handle = client.get_workflow_handle_for(ConsumerJourney.run, workflow_id)
+    try:
+        return await handle.execute_update(ConsumerJourney.record_event, envelope)
+    except WorkflowUpdateFailedError as err:
+        raise _as_event_error(err.cause) from None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise EventError(
+                "consumer",
+                f"{envelope.consumer!r} has no open journey; record a referral first",
+            ) from None
+        raise
+
+
+def _as_event_error(cause: BaseException | None) -> EventError:
+    if isinstance(cause, ApplicationError) and cause.type == "EventRejected" and cause.details:
+        field, reason = cause.details[0], cause.details[1]
+        return EventError(str(field), str(reason))
+    return EventError("event", str(cause))

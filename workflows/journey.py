@@ -1,0 +1,211 @@
+"""ConsumerJourney: one durable workflow per consumer, id `journey-<consumer_id>`.
+
+A thin shell around `rules.journey`: it receives events as updates, sleeps
+until the next moment something is due, and carries out the effects the rules
+return through activities. It ends only on `services_declined`, and continues
+as new to keep each run's history small however many years it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.journey import (
+        ConsentChangeInput,
+        JourneyActivities,
+        RecordEventInput,
+        SaveDueContactsInput,
+    )
+    from rules import journey as rules
+    from rules.events import EventEnvelope, EventError, Reassigned, event_fields, parse_event
+    from rules.policy import Policy
+
+TASK_QUEUE = "ips-journeys"
+# Continue as new well before a run's history reaches 2,000 events.
+HISTORY_LIMIT = 1_000
+
+_ACTIVITY_OPTIONS = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(minutes=5),
+        non_retryable_error_types=["UnknownPerson"],
+    ),
+}
+
+
+def journey_id(consumer_id: str) -> str:
+    return f"journey-{consumer_id}"
+
+
+@dataclass
+class JourneyInput:
+    consumer_id: str
+    policy: Policy
+    # Set when a run continues as new: the journey so far.
+    state: rules.JourneyState | None = None
+
+
+def _rejection(err: EventError) -> ApplicationError:
+    return ApplicationError(str(err), err.field, err.reason, type="EventRejected",
+                            non_retryable=True)
+
+
+@workflow.defn
+class ConsumerJourney:
+    @workflow.init
+    def __init__(self, input: JourneyInput) -> None:
+        self._state: rules.JourneyState | None = input.state
+        # Handlers and the main loop take turns: each runs rules and activities
+        # as one step, so an event never meets a half-advanced journey.
+        self._lock = asyncio.Lock()
+        self._changes = 0
+
+    @workflow.run
+    async def run(self, input: JourneyInput) -> rules.JourneyView:
+        if self._state is None:
+            profile = await workflow.execute_activity_method(
+                JourneyActivities.load_profile, input.consumer_id, **_ACTIVITY_OPTIONS
+            )
+            self._state = rules.JourneyState.new(profile, input.policy)
+        state = self._state
+        while not (state.closed and state.referral_no > 0):
+            seen = self._changes
+            now = workflow.now()
+            wake = rules.next_wake(state, now)
+            if wake is None or wake > now:
+                timeout = None if wake is None else wake - now
+                try:
+                    await workflow.wait_condition(lambda: self._changes != seen, timeout=timeout)
+                except asyncio.TimeoutError:
+                    pass
+            async with self._lock:
+                await self._carry_out(rules.advance(state, workflow.now()))
+            if self._history_full():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    JourneyInput(consumer_id=input.consumer_id, policy=state.policy, state=state)
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return rules.view(state, workflow.now())
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return (
+            info.get_current_history_length() > HISTORY_LIMIT
+            or info.is_continue_as_new_suggested()
+        )
+
+    @workflow.update
+    async def record_event(self, envelope: EventEnvelope) -> rules.JourneyView:
+        await workflow.wait_condition(lambda: self._state is not None)
+        state = self._state
+        assert state is not None
+        async with self._lock:
+            now = workflow.now()
+            if envelope.event_id in state.recent_event_ids:
+                return rules.view(state, now)
+            # The journey first catches up to now, so the event meets it as it is.
+            await self._carry_out(rules.advance(state, now))
+            try:
+                event = parse_event(envelope)
+                rules.check_event(state, event, now)
+            except EventError as err:
+                raise _rejection(err) from None
+            if isinstance(event, Reassigned):
+                tz = await workflow.execute_activity_method(
+                    JourneyActivities.specialist_timezone, event.specialist, **_ACTIVITY_OPTIONS
+                )
+                if tz is None:
+                    raise _rejection(
+                        EventError("specialist", f"no specialist {event.specialist!r} on file")
+                    )
+                state.specialist_timezone = tz
+            stored = await workflow.execute_activity_method(
+                JourneyActivities.record_event,
+                RecordEventInput(
+                    consumer_id=state.consumer_id,
+                    event_id=event.event_id,
+                    type=event.type,
+                    at=rules.event_instant(state, event),
+                    recorded_by=event.recorded_by,
+                    fields=event_fields(event),
+                ),
+                **_ACTIVITY_OPTIONS,
+            )
+            if not stored:
+                # Already in the audit trail: a retry of an event applied long ago.
+                state.recent_event_ids.append(event.event_id)
+                return rules.view(state, now)
+            effects = rules.apply_event(state, event, now)
+            effects.extend(rules.advance(state, now))
+            await self._carry_out(effects)
+            self._changes += 1
+            return rules.view(state, now)
+
+    @record_event.validator
+    def _validate_event(self, envelope: EventEnvelope) -> None:
+        state = self._state
+        if state is not None and envelope.event_id in state.recent_event_ids:
+            return  # a retry: accepted, and changes nothing
+        try:
+            event = parse_event(envelope)
+            if state is not None:
+                rules.check_event(state, event, workflow.now())
+        except EventError as err:
+            raise _rejection(err) from None
+
+    @workflow.update
+    async def catch_up(self) -> rules.JourneyView:
+        """Handle everything due by now, then answer the state (used at a
+        simulation's end so that no timer is still being worked on)."""
+        await workflow.wait_condition(lambda: self._state is not None)
+        assert self._state is not None
+        async with self._lock:
+            await self._carry_out(rules.advance(self._state, workflow.now()))
+            return rules.view(self._state, workflow.now())
+
+    @workflow.query
+    def state(self) -> rules.JourneyView | None:
+        if self._state is None:
+            return None
+        return rules.view(self._state, workflow.now())
+
+    async def _carry_out(self, effects: rules.Effects) -> None:
+        state = self._state
+        assert state is not None
+        now = workflow.now()
+        if effects.due_contacts:
+            await workflow.execute_activity_method(
+                JourneyActivities.save_due_contacts,
+                SaveDueContactsInput(state.consumer_id, effects.due_contacts, now),
+                **_ACTIVITY_OPTIONS,
+            )
+        for n, change in enumerate(effects.consent_changes):
+            await workflow.execute_activity_method(
+                JourneyActivities.record_consent_change,
+                ConsentChangeInput(
+                    state.consumer_id, change, now, f"{state.consumer_id}/{now.isoformat()}/{n}"
+                ),
+                **_ACTIVITY_OPTIONS,
+            )
+        sends = [
+            workflow.execute_activity_method(
+                JourneyActivities.send_staff_reminder, reminder, **_ACTIVITY_OPTIONS
+            )
+            for reminder in effects.reminders
+        ] + [
+            workflow.execute_activity_method(
+                JourneyActivities.send_consumer_text, text, **_ACTIVITY_OPTIONS
+            )
+            for text in effects.texts
+        ]
+        if sends:
+            await asyncio.gather(*sends)
