@@ -163,9 +163,7 @@ class JourneyDriver:
     def all(self, rule: str, *, job_id: str | None = None) -> list[DueContact]:
         """Every due contact of a rule ever created (optionally of one job), in order."""
         return [
-            dc
-            for dc in self.record
-            if dc.rule == rule and (job_id is None or dc.job_id == job_id)
+            dc for dc in self.record if dc.rule == rule and (job_id is None or dc.job_id == job_id)
         ]
 
     def due(self, rule: str, *, seq: int | None = None, job_id: str | None = None) -> DueContact:
