@@ -214,6 +214,11 @@ def today(state: JourneyState, now: datetime) -> date:
     return calendar.local_date(now, state.timezone)
 
 
+def has_ended(state: JourneyState) -> bool:
+    """Closed by `services_declined` (not merely waiting for its first referral)."""
+    return state.closed and state.referral_date is not None
+
+
 # ---------------------------------------------------------------- checking
 
 

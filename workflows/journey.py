@@ -76,7 +76,7 @@ class ConsumerJourney:
             )
             self._state = rules.JourneyState.new(profile, input.policy)
         state = self._state
-        while not (state.closed and state.referral_no > 0):
+        while not rules.has_ended(state):
             seen = self._changes
             now = workflow.now()
             wake = rules.next_wake(state, now)
