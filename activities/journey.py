@@ -187,9 +187,7 @@ class JourneyActivities:
                 AppointmentRecord(
                     consumer_id=consumer_id,
                     appointment_id=f["appointment_id"],
-                    start=calendar.to_local(
-                        datetime.fromisoformat(f["start"]), consumer.timezone
-                    ),
+                    start=calendar.to_local(datetime.fromisoformat(f["start"]), consumer.timezone),
                     duration_minutes=f["duration_minutes"],
                     place=f["place"],
                 )

@@ -3,6 +3,7 @@
 import typer
 
 from cli.up import up
+from cli.policy import policy_app
 from simulate.cli import simulate_command
 
 app = typer.Typer(
@@ -27,3 +28,4 @@ def main() -> None:
 # Commands, one line each.
 app.command("up")(up)
 app.command("simulate")(simulate_command)
+app.add_typer(policy_app, name="policy")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -151,25 +151,25 @@ class SmsReply(_Event):
 
 
 Event = Annotated[
-    Union[
-        Referred,
-        FirstMeeting,
-        Contact,
-        EmployerContact,
-        VocationalProfileCompleted,
-        BenefitsPlanningOffered,
-        AppointmentScheduled,
-        AppointmentCancelled,
-        JobStarted,
-        JobChanged,
-        JobEnded,
-        OutreachAttempt,
-        StepDownDecision,
-        ServicesDeclined,
-        Reassigned,
-        SmsConsentRecorded,
-        SmsReply,
-    ],
+    (
+        Referred
+        | FirstMeeting
+        | Contact
+        | EmployerContact
+        | VocationalProfileCompleted
+        | BenefitsPlanningOffered
+        | AppointmentScheduled
+        | AppointmentCancelled
+        | JobStarted
+        | JobChanged
+        | JobEnded
+        | OutreachAttempt
+        | StepDownDecision
+        | ServicesDeclined
+        | Reassigned
+        | SmsConsentRecorded
+        | SmsReply
+    ),
     Field(discriminator="type"),
 ]
 

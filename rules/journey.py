@@ -253,9 +253,8 @@ def check_event(state: JourneyState, event: Event, now: datetime) -> None:
         raise EventError(
             "type", f"the first meeting was already recorded on {state.entry_date.isoformat()}"
         )
-    if isinstance(event, JobStarted):
-        if event.job_id in state.jobs:
-            raise EventError("job_id", f"job {event.job_id!r} was already recorded")
+    if isinstance(event, JobStarted) and event.job_id in state.jobs:
+        raise EventError("job_id", f"job {event.job_id!r} was already recorded")
     if isinstance(event, (JobChanged, JobEnded, StepDownDecision)):
         job = state.jobs.get(event.job_id)
         if job is None:

@@ -8,9 +8,14 @@ that names the key and the reason.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -55,7 +60,7 @@ class Policy:
     appointment_reminder_min_lead_minutes: int = 60
     send_own_stop_reply: bool = False
 
-    __pydantic_config__ = ConfigDict(extra="forbid", strict=False)  # type: ignore[misc]
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=False)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -122,23 +127,42 @@ def load_policy(overrides: dict[str, Any] | None) -> Policy:
     known = {f.name for f in dataclasses.fields(Policy)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise PolicyError(
-            f"policy: unknown setting {unknown[0]!r}; known settings are {', '.join(sorted(known))}"
-        )
+        close = difflib.get_close_matches(str(unknown[0]), known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "`ips policy show` lists them"
+        raise PolicyError(f"policy: unknown setting {unknown[0]!r}; {hint}")
+    if "version" not in overrides:
+        # A journey records the policy version it runs on: an agency's own numbers
+        # get a version of their own, the same for the same numbers.
+        digest = hashlib.sha256(json.dumps(overrides, sort_keys=True, default=str).encode())
+        overrides = {**overrides, "version": f"custom-{digest.hexdigest()[:12]}"}
     try:
         return _ADAPTER.validate_python(overrides)
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "policy"
-        raise PolicyError(f"policy.{where}: {first['msg']}") from None
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if not where:
+            # Raised by Policy.__post_init__, whose message starts with the key.
+            raise PolicyError(f"policy.{message}") from None
+        raise PolicyError(f"policy.{where}: {message}") from None
+
+
+def load_policy_file(path: Path) -> Policy:
+    """The policy in a YAML (or JSON) file of overrides; an empty file means the defaults."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise PolicyError(f"{path}: cannot be read ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        raise PolicyError(f"{path}: is not valid YAML: {err}") from None
+    try:
+        return load_policy(data)
     except PolicyError as err:
-        raise PolicyError(f"policy.{err}") from None
-    except ValueError as err:
-        raise PolicyError(f"policy: {err}") from None
+        raise PolicyError(f"{path}: {err}") from None
 
 
 def policy_fields() -> list[str]:
     return [f.name for f in dataclasses.fields(Policy)]
 
 
-__all__ = ["WEEKDAYS", "Policy", "PolicyError", "load_policy", "policy_fields"]
+__all__ = ["WEEKDAYS", "Policy", "PolicyError", "load_policy", "load_policy_file", "policy_fields"]

@@ -9,8 +9,11 @@ as new to keep each run's history small however many years it runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -31,14 +34,21 @@ TASK_QUEUE = "ips-journeys"
 # Continue as new well before a run's history reaches 2,000 events.
 HISTORY_LIMIT = 1_000
 
-_ACTIVITY_OPTIONS = {
-    "start_to_close_timeout": timedelta(seconds=60),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(minutes=5),
-        non_retryable_error_types=["UnknownPerson"],
-    ),
-}
+_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["UnknownPerson"],
+)
+
+_A = TypeVar("_A")
+_R = TypeVar("_R")
+
+
+async def _activity(method: Callable[[JourneyActivities, _A], _R], arg: _A) -> _R:
+    """Run one of the journey's activities, retried until the store or provider answers."""
+    return await workflow.execute_activity_method(
+        method, arg, start_to_close_timeout=timedelta(seconds=60), retry_policy=_RETRY
+    )
 
 
 def journey_id(consumer_id: str) -> str:
@@ -54,8 +64,9 @@ class JourneyInput:
 
 
 def _rejection(err: EventError) -> ApplicationError:
-    return ApplicationError(str(err), err.field, err.reason, type="EventRejected",
-                            non_retryable=True)
+    return ApplicationError(
+        str(err), err.field, err.reason, type="EventRejected", non_retryable=True
+    )
 
 
 @workflow.defn
@@ -71,9 +82,7 @@ class ConsumerJourney:
     @workflow.run
     async def run(self, input: JourneyInput) -> rules.JourneyView:
         if self._state is None:
-            profile = await workflow.execute_activity_method(
-                JourneyActivities.load_profile, input.consumer_id, **_ACTIVITY_OPTIONS
-            )
+            profile = await _activity(JourneyActivities.load_profile, input.consumer_id)
             self._state = rules.JourneyState.new(profile, input.policy)
         state = self._state
         while not rules.has_ended(state):
@@ -82,10 +91,11 @@ class ConsumerJourney:
             wake = rules.next_wake(state, now)
             if wake is None or wake > now:
                 timeout = None if wake is None else wake - now
-                try:
-                    await workflow.wait_condition(lambda: self._changes != seen, timeout=timeout)
-                except asyncio.TimeoutError:
-                    pass
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(
+                        lambda seen=seen: self._changes != seen,  # type: ignore[misc]
+                        timeout=timeout,
+                    )
             async with self._lock:
                 await self._carry_out(rules.advance(state, workflow.now()))
             if self._history_full():
@@ -99,8 +109,7 @@ class ConsumerJourney:
     def _history_full(self) -> bool:
         info = workflow.info()
         return (
-            info.get_current_history_length() > HISTORY_LIMIT
-            or info.is_continue_as_new_suggested()
+            info.get_current_history_length() > HISTORY_LIMIT or info.is_continue_as_new_suggested()
         )
 
     @workflow.update
@@ -120,15 +129,13 @@ class ConsumerJourney:
             except EventError as err:
                 raise _rejection(err) from None
             if isinstance(event, Reassigned):
-                tz = await workflow.execute_activity_method(
-                    JourneyActivities.specialist_timezone, event.specialist, **_ACTIVITY_OPTIONS
-                )
+                tz = await _activity(JourneyActivities.specialist_timezone, event.specialist)
                 if tz is None:
                     raise _rejection(
                         EventError("specialist", f"no specialist {event.specialist!r} on file")
                     )
                 state.specialist_timezone = tz
-            stored = await workflow.execute_activity_method(
+            stored = await _activity(
                 JourneyActivities.record_event,
                 RecordEventInput(
                     consumer_id=state.consumer_id,
@@ -138,7 +145,6 @@ class ConsumerJourney:
                     recorded_by=event.recorded_by,
                     fields=event_fields(event),
                 ),
-                **_ACTIVITY_OPTIONS,
             )
             if not stored:
                 # Already in the audit trail: a retry of an event applied long ago.
@@ -183,29 +189,20 @@ class ConsumerJourney:
         assert state is not None
         now = workflow.now()
         if effects.due_contacts:
-            await workflow.execute_activity_method(
+            await _activity(
                 JourneyActivities.save_due_contacts,
                 SaveDueContactsInput(state.consumer_id, effects.due_contacts, now),
-                **_ACTIVITY_OPTIONS,
             )
         for n, change in enumerate(effects.consent_changes):
-            await workflow.execute_activity_method(
+            await _activity(
                 JourneyActivities.record_consent_change,
                 ConsentChangeInput(
                     state.consumer_id, change, now, f"{state.consumer_id}/{now.isoformat()}/{n}"
                 ),
-                **_ACTIVITY_OPTIONS,
             )
         sends = [
-            workflow.execute_activity_method(
-                JourneyActivities.send_staff_reminder, reminder, **_ACTIVITY_OPTIONS
-            )
+            _activity(JourneyActivities.send_staff_reminder, reminder)
             for reminder in effects.reminders
-        ] + [
-            workflow.execute_activity_method(
-                JourneyActivities.send_consumer_text, text, **_ACTIVITY_OPTIONS
-            )
-            for text in effects.texts
-        ]
+        ] + [_activity(JourneyActivities.send_consumer_text, text) for text in effects.texts]
         if sends:
             await asyncio.gather(*sends)
