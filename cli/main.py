@@ -2,8 +2,8 @@
 
 import typer
 
-from cli.up import up
 from cli.policy import policy_app
+from cli.up import up
 from simulate.cli import simulate_command
 
 app = typer.Typer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,9 +15,10 @@ policy_app = typer.Typer(help="See the rule numbers in force, or check a policy 
 
 @policy_app.command("show")
 def show(
-    file: Path | None = typer.Argument(
-        None, help="A policy file (YAML) of overrides; without it, the defaults."
-    ),
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="A policy file (YAML) of overrides; without it, the defaults."),
+    ] = None,
 ) -> None:
     """Print every policy setting and its value (defaults, or with FILE applied).
 

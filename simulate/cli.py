@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -12,9 +13,13 @@ from simulate.scenario import ScenarioError
 
 
 def simulate_command(
-    scenario: Path = typer.Argument(..., help="The scenario file (YAML), as in SPEC section 9."),
-    out: Path = typer.Option(Path("out"), "--out", help="Folder for the output files."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not print the timeline."),
+    scenario: Annotated[
+        Path, typer.Argument(help="The scenario file (YAML), in the format of SPEC section 9.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the output files.")] = Path("out"),
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print the timeline.")
+    ] = False,
 ) -> None:
     """Run a scenario through the real journey code on a fast-forward clock.
 
