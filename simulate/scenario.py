@@ -132,15 +132,26 @@ class Scenario:
 
 
 def load_scenario(path: Path, *, now: datetime | None = None) -> Scenario:
+    """The scenario in a file. Like every `ScenarioError`, a file that cannot be
+    read or parsed is reported without the file's name: whoever shows the
+    message (`ips simulate`) puts the name in front."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
-        raise ScenarioError(f"{path}: cannot be read ({err.strerror})") from None
+        raise ScenarioError(f"cannot be read ({err.strerror})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ScenarioError(f"{path}: is not valid YAML: {err}") from None
+        raise ScenarioError(_yaml_problem(err)) from None
     return parse_scenario(data, now=now)
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    if isinstance(err, yaml.MarkedYAMLError) and err.problem_mark is not None:
+        mark = err.problem_mark
+        reason = ": ".join(part for part in (err.context, err.problem) if part)
+        return f"line {mark.line + 1}, column {mark.column + 1}: is not valid YAML ({reason})"
+    return f"is not valid YAML ({err})"
 
 
 def parse_scenario(data: Any, *, now: datetime | None = None) -> Scenario:
@@ -269,10 +280,11 @@ def _events(
                 raise ScenarioError(f"{where}.consumer: no consumer {consumer_id!r}")
         elif event_type != "employer_contact":
             raise ScenarioError(f"{where}.consumer: is required for {event_type} events")
-        for name in ("specialist",):
-            if name in item and event_type in ("employer_contact", "reassigned"):
-                if item[name] not in specialist_ids:
-                    raise ScenarioError(f"{where}.{name}: no specialist {item[name]!r}")
+        # A missing specialist is reported by parse_event below.
+        named = item.get("specialist")
+        names_specialist = event_type in ("employer_contact", "reassigned") and named is not None
+        if names_specialist and named not in specialist_ids:
+            raise ScenarioError(f"{where}.specialist: no specialist {named!r}")
         envelope = EventEnvelope(
             event_id=event_id,
             type=event_type,
