@@ -125,7 +125,8 @@ class JourneyActivities:
                 consumer_id=event.consumer_id,
                 payload=event.fields,
                 recorded_by=event.recorded_by,
-                recorded_at=datetime.now(tz=event.at.tzinfo),
+                # Temporal's clock, not the wall clock: a simulation records simulated time.
+                recorded_at=activity.info().current_attempt_scheduled_time,
             )
         )
 
@@ -248,6 +249,9 @@ class JourneyActivities:
             case_id=consumer.id,
             window_start=reminder.window_start,
             due=reminder.due,
+            send_on=calendar.local_date(
+                reminder.send_at, specialist.timezone if specialist else consumer.timezone
+            ),
             link=link,
         )
         targets: list[tuple[str, str, str, str, str]] = []  # role, id, tz, channel, address

@@ -31,15 +31,22 @@ def staff_reminder(
     case_id: str,
     window_start: date,
     due: date,
+    send_on: date,
     link: str,
 ) -> tuple[str, str]:
     """(subject, body) of a reminder to staff about one due contact."""
     who = f"{initials(consumer_name)} ({case_id})"
     what = rule_in_words(rule)
-    subject = f"{KIND_WORDS.get(kind, kind)}: {what} for {who}"
-    when = f"due {_day(due)}" if window_start == due else f"{_day(window_start)} to {_day(due)}"
-    verb = "was due" if kind == "overdue" else "is due"
-    body = f"{KIND_WORDS.get(kind, kind)}: {what} for {who} {verb} ({when}). {link}"
+    heading = KIND_WORDS.get(kind, kind)
+    subject = f"{heading}: {what} for {who}"
+    if kind == "overdue":
+        when = f"was due {_day(due)}"
+    elif kind == "due_today" and send_on == due:
+        when = "is due today"
+    else:
+        when = f"is due by {_day(due)}"
+    window = "" if window_start == due else f" (window opened {_day(window_start)})"
+    body = f"{heading}: {what} for {who} {when}{window}. {link}"
     return subject, body
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -131,6 +132,7 @@ async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, Journey
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
         data_converter=pydantic_data_converter,
+        runtime=_quiet_runtime(),
     )
     async with env:
         with ThreadPoolExecutor(max_workers=8) as executor:
@@ -142,6 +144,16 @@ async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, Journey
                 await _sleep_until(env, scenario.end)
                 say(f"{_local(scenario, scenario.end)}  end of {scenario.until.isoformat()}")
                 return {c.id: await _final_view(env.client, c.id) for c in scenario.consumers}
+
+
+def _quiet_runtime() -> Runtime:
+    """A Temporal runtime that logs only errors: the test server's version notice
+    means nothing to the person running a simulation."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        )
+    )
 
 
 async def _sleep_until(env: WorkflowEnvironment, instant: datetime) -> None:
