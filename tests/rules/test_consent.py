@@ -31,6 +31,20 @@ def test_stop_words_opt_out_in_any_case(word: str, dress: str) -> None:
         assert not reply.help
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Punctuation a phone adds or a Spanish speaker writes is punctuation too.
+        "¡Stop!",
+        "Stop…",
+        "“STOP”",
+        "STOP\u00a0",
+    ],
+)
+def test_stop_trimmed_of_any_punctuation_or_space(body: str) -> None:
+    assert classify_reply(body).new_state == "opted_out"
+
+
 @pytest.mark.parametrize("body", ["START", "yes", "Yes!", " unstop ", "Start."])
 def test_start_words_opt_in(body: str) -> None:
     reply = classify_reply(body)
@@ -38,7 +52,7 @@ def test_start_words_opt_in(body: str) -> None:
     assert not reply.help
 
 
-@pytest.mark.parametrize("body", ["HELP", "help", "Info?", " info "])
+@pytest.mark.parametrize("body", ["HELP", "help", "Info?", " info ", "¿Info?"])
 def test_help_and_info_ask_for_the_help_reply(body: str) -> None:
     reply = classify_reply(body)
     assert reply.help
@@ -49,6 +63,8 @@ def test_help_and_info_ask_for_the_help_reply(body: str) -> None:
     "body",
     [
         "please stop texting me",
+        "Please stop",
+        "stop please",
         "No more texts",
         "Stop sending me these messages",
         "Don't text me anymore",
@@ -58,6 +74,7 @@ def test_help_and_info_ask_for_the_help_reply(body: str) -> None:
         "Ya no me manden mensajes",
         "Deja de enviarme mensajes",
         "No me envíen más textos",
+        "No quiero más mensajes",
     ],
 )
 def test_a_request_to_stop_in_other_words_opts_out_and_is_flagged(body: str) -> None:

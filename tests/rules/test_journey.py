@@ -100,6 +100,17 @@ def test_a_face_to_face_employer_contact_naming_the_consumer_counts(
     assert (dc.status, dc.satisfied_on) == ("done", d("2041-01-23"))
 
 
+def test_an_event_with_an_offset_is_dated_in_the_consumers_zone(
+    journey: JourneyDriver,
+) -> None:
+    journey.event("referred", "2043-03-01T10:00")  # first meeting due Sun 03-08
+    # 03:30 UTC on 03-09 is 23:30 on 03-08 in New York.
+    journey.event("first_meeting", "2043-03-09T03:30:00+00:00")
+    first = journey.due("first_meeting")
+    assert (first.status, first.satisfied_on) == ("done", d("2043-03-08"))
+    assert window(journey.due("vocational_profile")) == (d("2043-03-08"), d("2043-04-07"))
+
+
 def test_the_last_day_of_the_window_counts(journey: JourneyDriver) -> None:
     enter(journey)
     journey.event("vocational_profile_completed", "2041-02-08T16:00")
@@ -169,6 +180,15 @@ def test_a_job_ahead_creates_its_due_contacts(hired: JourneyDriver) -> None:
     for rule, want in expected.items():
         assert rows(hired, rule) == want, rule
         assert all(dc.job_id == "j-1" for dc in hired.all(rule)), rule
+
+
+def test_a_job_two_days_ahead_opens_its_pre_start_window_on_the_day_learned(
+    journey: JourneyDriver,
+) -> None:
+    enter(journey)
+    start_job(journey, "2041-02-06T10:00", "2041-02-08")
+    assert rows(journey, "pre_start_contact") == [(None, d("2041-02-06"), d("2041-02-07"), "open")]
+    assert rows(journey, "benefits_planning") == [(None, d("2041-02-06"), d("2041-02-07"), "open")]
 
 
 def test_a_job_ahead_is_pending_until_its_start_day(hired: JourneyDriver) -> None:

@@ -74,6 +74,20 @@ def test_working_days_and_reminder_time_are_the_agencys(
     }
 
 
+def test_a_changed_outreach_pace(new_journey: Callable[..., JourneyDriver]) -> None:
+    journey = new_journey(
+        policy=load_policy({"outreach_weekly_attempts": 2, "outreach_later_interval_days": 14})
+    )
+    journey.event("referred", "2041-03-04T10:00")  # first meeting missed: M = 03-12
+    journey.run_until("2041-04-20T12:00")
+    assert [window(dc) for dc in journey.all("outreach_attempt")] == [
+        (date(2041, 3, 12), date(2041, 3, 19)),
+        (date(2041, 3, 20), date(2041, 3, 26)),
+        (date(2041, 3, 27), date(2041, 4, 9)),
+        (date(2041, 4, 10), date(2041, 4, 23)),
+    ]
+
+
 def test_a_journey_records_its_policy_version(
     new_journey: Callable[..., JourneyDriver],
 ) -> None:
@@ -95,6 +109,10 @@ def test_a_journey_records_its_policy_version(
         ({"sms_send_window_start": "25:00"}, "sms_send_window_start"),
         ({"appointment_reminder_offsets_hours": [-2]}, "appointment_reminder_offsets_hours"),
         ({"send_own_stop_reply": "perhaps"}, "send_own_stop_reply"),
+        ({"weekly_follow_along_weeks": 0}, "weekly_follow_along_weeks"),
+        ({"working_days": []}, "working_days"),
+        ({"outreach_weekly_interval_days": 0}, "outreach_weekly_interval_days"),
+        ({"outreach_later_interval_days": 0}, "outreach_later_interval_days"),
     ],
     ids=lambda value: str(value),
 )

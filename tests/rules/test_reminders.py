@@ -137,7 +137,18 @@ def test_a_specialist_in_another_zone_gets_eight_oclock_in_their_zone(
         "due_today": "2043-03-09T08:00:00-07:00",
         "overdue": "2043-03-10T08:00:00-07:00",
     }
-    # The miss is the consumer's midnight (New York), not the specialist's.
+    assert journey.due("first_meeting").status == "missed"
+
+
+def test_the_miss_is_the_consumers_midnight_not_the_specialists(
+    new_journey: Callable[..., JourneyDriver],
+) -> None:
+    journey = new_journey(specialist_timezone=LOS_ANGELES)
+    journey.event("referred", "2043-03-02T10:00")  # first meeting due Mon 03-09
+    journey.run_until("2043-03-09T23:59")
+    assert journey.due("first_meeting").status == "open"
+    # Midnight in New York is 21:00 in Los Angeles.
+    journey.run_until(datetime.fromisoformat("2043-03-09T21:00:00-07:00"))
     assert journey.due("first_meeting").status == "missed"
 
 
