@@ -243,6 +243,26 @@ def test_a_job_change_asks_for_benefits_planning_again(hired: JourneyDriver) -> 
     )
 
 
+def test_each_benefits_planning_is_a_due_contact_of_its_own(hired: JourneyDriver) -> None:
+    """The store keeps due contacts and the outbox keeps notifications by key: a
+    job change's benefits planning must not take the key of the job start's, or
+    the record loses one and the outbox drops the second one's reminders."""
+    hired.event("benefits_planning_offered", "2041-02-05T15:00")
+    hired.event("job_changed", "2041-03-20T10:00", job_id="j-1", hours_per_week=32)
+    hired.event("job_changed", "2041-05-06T10:00", job_id="j-1", hourly_wage=17)
+    hired.run_until("2041-05-21T12:00")
+    plans = hired.all("benefits_planning")
+    assert [window(dc) for dc in plans] == [
+        (d("2041-02-04"), d("2041-02-10")),
+        (d("2041-03-20"), d("2041-04-03")),
+        (d("2041-05-06"), d("2041-05-20")),
+    ]
+    assert len({dc.key for dc in plans}) == 3
+    assert len({dc.key for dc in hired.record}) == len(hired.record)
+    keys = [r.key for r in hired.reminders]
+    assert len(set(keys)) == len(keys)
+
+
 # ---------------------------------------------------------------- jobs learned late
 
 
@@ -638,6 +658,15 @@ def test_a_job_ending_cancels_only_that_jobs_open_contacts(two_jobs: JourneyDriv
     two_jobs.event("contact", "2041-03-08T10:00", method="phone")
     assert two_jobs.due("job_loss_contact").satisfied_on == d("2041-03-08")
     two_jobs.run_until("2041-05-01T12:00")
+    # Week 4 of j-1 would have had its due_soon on Fri 03-08: cancelled, none.
+    assert two_jobs.sent("weekly_follow_along", seq=4, job_id="j-1") == {}
+    assert two_jobs.sent("monthly_follow_along", seq=1, job_id="j-1") == {}
+    # j-2's week 2 [03-09, 03-15] is reminded as usual (due−2d is Wed 03-13).
+    assert two_jobs.sent("weekly_follow_along", seq=2, job_id="j-2") == {
+        "due_soon": "2041-03-13T08:00:00-04:00",
+        "due_today": "2041-03-15T08:00:00-04:00",
+        "overdue": "2041-03-18T08:00:00-04:00",
+    }
     assert [r[0] for r in rows(two_jobs, "monthly_follow_along", "j-1")] == [1]
     assert [r[0] for r in rows(two_jobs, "monthly_follow_along", "j-2")] == [1, 2]
 
