@@ -398,12 +398,12 @@ def apply_event(state: JourneyState, event: Event, now: datetime) -> Effects:
                 key=f"{state.consumer_id}/opt_in_confirmation/{event.event_id}",
                 consumer_id=state.consumer_id,
                 kind="opt_in_confirmation",
-                send_at=now,
+                send_at=created,
                 status="sent",
             )
         )
     elif isinstance(event, SmsReply):
-        _handle_reply(state, event, now, effects)
+        _handle_reply(state, event, created, effects)
     return effects
 
 
