@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import string
+import unicodedata
 from dataclasses import dataclass
 
 STOP_WORDS = frozenset(
@@ -19,13 +19,14 @@ _FREE_TEXT_STOP = re.compile(
         stop\s+(texting|messaging|sending|contacting|the\s+texts|these\s+texts)
       | no\s+more\s+(texts|messages|text\s+messages)
       | (do\s+not|don'?t|dont)\s+(text|message|contact)\s+me
-      | (remove|take)\s+me\s+off
+      | (remove|take)\s+me\s+(off|from)
+      | please\s+stop | stop\s+please | stop\s+it
       | unsubscribe\s+me
       | leave\s+me\s+alone
       | no\s+m[aá]s\s+(mensajes|textos)
-      | (deja|dejen|dejar)\s+de\s+(enviar|mandar|escribir)
+      | (deja|dejen|dejar)\s+de\s+(enviar|mandar|escribir)\w*
       | no\s+me\s+(env[ií]en|manden|escriban|contacten)
-      | ya\s+no\s+quiero\s+(mensajes|textos)
+      | (ya\s+)?no\s+quiero\s+(m[aá]s\s+)?(mensajes|textos)
       | b[oó]rr(a|en)me
     )\b""",
     re.IGNORECASE | re.VERBOSE,
@@ -47,8 +48,23 @@ class Reply:
     flag_for_staff: bool = False
 
 
+# "Don't stop texting me" is not a request to stop.
+_NEGATED_STOP = re.compile(r"\b(don'?t|do\s+not|never|no\s+need\s+to)\s+stop\b", re.IGNORECASE)
+
+
+def _is_trim(char: str) -> bool:
+    category = unicodedata.category(char)
+    return char.isspace() or category[0] in ("P", "Z") or category == "Cf"
+
+
 def normalise(body: str) -> str:
-    return body.strip(string.whitespace + string.punctuation).upper()
+    """The message trimmed of spaces and punctuation (any script's: ¡ ¿ … “ ”), upper case."""
+    start, end = 0, len(body)
+    while start < end and _is_trim(body[start]):
+        start += 1
+    while end > start and _is_trim(body[end - 1]):
+        end -= 1
+    return body[start:end].upper()
 
 
 def classify_reply(body: str) -> Reply:
@@ -59,6 +75,6 @@ def classify_reply(body: str) -> Reply:
         return Reply(new_state="opted_in", keyword=word)
     if word in HELP_WORDS:
         return Reply(keyword=word, help=True)
-    if _FREE_TEXT_STOP.search(body):
+    if _FREE_TEXT_STOP.search(body) and not _NEGATED_STOP.search(body):
         return Reply(new_state="opted_out", flag_for_staff=True)
     return Reply()

@@ -340,6 +340,8 @@ def apply_event(state: JourneyState, event: Event, now: datetime) -> Effects:
             created,
             effects,
             job_id=job.job_id,
+            # A job can change many times: each change has its own benefits planning.
+            tag=f"changed-{event.event_id}",
         )
     elif isinstance(event, JobEnded):
         job = state.jobs[event.job_id]
@@ -430,11 +432,14 @@ def _open_journey(state: JourneyState, day: date, created: datetime, effects: Ef
     )
 
 
-def _key(state: JourneyState, rule: str, job_id: str | None, seq: int | None) -> str:
+def _key(
+    state: JourneyState, rule: str, job_id: str | None, seq: int | None, tag: str | None
+) -> str:
     scope = job_id or "-"
     if rule == "outreach_attempt":
         scope = f"e{state.outreach_episode}"
-    return f"{state.consumer_id}/r{state.referral_no}/{rule}/{scope}/{seq or '-'}"
+    key = f"{state.consumer_id}/r{state.referral_no}/{rule}/{scope}/{seq or '-'}"
+    return key if tag is None else f"{key}/{tag}"
 
 
 def _create(
@@ -448,12 +453,13 @@ def _create(
     job_id: str | None = None,
     seq: int | None = None,
     status: str | None = None,
+    tag: str | None = None,
 ) -> DueContact:
     if status is None:
         # A rule whose due day had already ended when the system learned of it.
         status = NOT_APPLICABLE if due < calendar.local_date(created, state.timezone) else OPEN
     dc = DueContact(
-        key=_key(state, rule, job_id, seq),
+        key=_key(state, rule, job_id, seq, tag),
         rule=rule,
         window_start=window_start,
         due=due,

@@ -70,8 +70,9 @@ class Policy:
         for name in ("first_meeting_days", "weekly_follow_along_weeks", "step_down_review_months"):
             if getattr(self, name) < 1:
                 raise PolicyError(f"{name}: must be at least 1")
-        if self.outreach_later_interval_days < 1 or self.outreach_weekly_interval_days < 1:
-            raise PolicyError("outreach intervals must be at least 1 day")
+        for name in ("outreach_weekly_interval_days", "outreach_later_interval_days"):
+            if getattr(self, name) < 1:
+                raise PolicyError(f"{name}: must be at least 1 day")
         if not self.working_days:
             raise PolicyError("working_days: at least one working day is needed")
         for day in self.working_days:
