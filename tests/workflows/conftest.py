@@ -23,7 +23,7 @@ specialist's zone cannot be mistaken for 08:00 in the consumer's.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -275,9 +275,21 @@ class Journeys:
     async def status(self, consumer: str = CONSUMER) -> WorkflowExecutionStatus | None:
         return (await self.handle(consumer).describe()).status
 
-    def replayer(self) -> Replayer:
-        """A replayer configured as the worker is: same workflow, converter, sandbox."""
-        return journey_replayer(self.worker)
+    async def replay(self, histories: Iterable[WorkflowHistory]) -> dict[str, Exception]:
+        """Replay failures of `histories` (by run id): none, if the code is deterministic."""
+        return await replay(self.worker, histories)
+
+
+async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[str, Exception]:
+    """Replay histories with the journey code as it is now, configured as `worker`
+    is (same workflow, data converter and sandbox); the failures by run id."""
+
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for history in histories:
+            yield history
+
+    results = await journey_replayer(worker).replay_workflows(each(), raise_on_replay_failure=False)
+    return dict(results.replay_failures)
 
 
 def journey_replayer(worker: Worker) -> Replayer:
