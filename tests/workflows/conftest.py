@@ -13,7 +13,8 @@ test server, with a SQLite store and a recording notifier.
 The test server's clock starts at today's real date and only moves forward:
 every date here lies in 2041 or later.
 
-People on file: specialist es-1 (America/Chicago, channels sms and email);
+People on file: specialist es-1 (America/Chicago, channels sms and email) and
+es-2 (America/Denver, email);
 consumer c-1 (America/New_York) with no treatment-team member; consumer c-2
 (America/New_York) with treatment-team member cm-1 (email and phone). The
 specialist is an hour behind the consumers so that a reminder's 08:00 in the
@@ -23,6 +24,8 @@ specialist's zone cannot be mistaken for 08:00 in the consumer's.
 from __future__ import annotations
 
 import itertools
+import json
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -66,10 +69,15 @@ from workflows.journey import ConsumerJourney, journey_id
 CONSUMER_TZ = "America/New_York"
 SPECIALIST_TZ = "America/Chicago"
 SPECIALIST = "es-1"
+# A second specialist (America/Denver, email only), for reassignments.
+OTHER_SPECIALIST = "es-2"
 CONSUMER = "c-1"
 # The consumer whose treatment-team member gets copies of late outreach reminders.
 CONSUMER_WITH_TEAM = "c-2"
 TEAM_MEMBER = "cm-1"
+
+HISTORIES_DIR = Path(__file__).parent / "histories"
+REFRESH_HISTORIES = "IPS_REFRESH_HISTORIES"
 
 
 def load_people(store: Store) -> None:
@@ -86,6 +94,16 @@ def load_people(store: Store) -> None:
             phone="+15555550101",
             timezone=SPECIALIST_TZ,
             channels=["sms", "email"],
+            supervisor_id="sup-1",
+        )
+    )
+    store.upsert_specialist(
+        SpecialistRecord(
+            id=OTHER_SPECIALIST,
+            name="Sam Ortiz",
+            email="sam@example.org",
+            timezone="America/Denver",
+            channels=["email"],
             supervisor_id="sup-1",
         )
     )
@@ -290,6 +308,15 @@ async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[s
 
     results = await journey_replayer(worker).replay_workflows(each(), raise_on_replay_failure=False)
     return dict(results.replay_failures)
+
+
+def save_history(name: str, history: WorkflowHistory) -> None:
+    """Write `history` to histories/<name>.json when IPS_REFRESH_HISTORIES is set
+    (see test_replay.py)."""
+    if os.environ.get(REFRESH_HISTORIES):
+        HISTORIES_DIR.mkdir(exist_ok=True)
+        text = json.dumps(json.loads(history.to_json()), indent=1) + "\n"
+        (HISTORIES_DIR / f"{name}.json").write_text(text, encoding="utf-8")
 
 
 def journey_replayer(worker: Worker) -> Replayer:

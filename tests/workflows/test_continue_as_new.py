@@ -10,7 +10,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 
 from rules import calendar
-from tests.workflows.conftest import Journeys
+from tests.workflows.conftest import Journeys, save_history
 from tests.workflows.test_journey import JOB, open_journey
 from workflows.journey import HISTORY_LIMIT
 
@@ -65,3 +65,5 @@ async def test_ten_years_of_monthly_follow_along_continue_as_new(journeys: Journ
 
     # Every run replays with the workflow code as it is now.
     assert await h.replay(histories) == {}
+    # The last run, short, starts from the state the previous run handed on.
+    save_history("continued_run", histories[-1])
