@@ -24,7 +24,9 @@ async def test_ten_years_of_monthly_follow_along_continue_as_new(journeys: Journ
     h = journeys
     await open_journey(h)
     # S = D = Mon 2041-02-04: monthly m is due (S+28d = 03-04) + m months.
-    await h.send("job_started", "2041-02-04T09:00", start_date="2041-02-04", **JOB)
+    await h.send(
+        "job_started", "2041-02-04T09:00", event_id="evt-job-1", start_date="2041-02-04", **JOB
+    )
     await h.send("benefits_planning_offered", "2041-02-05T10:00")
     for day in ("2041-02-05", "2041-02-12", "2041-02-19", "2041-02-26"):
         await h.send("contact", f"{day}T10:00", method="face_to_face", place="community")
@@ -52,6 +54,15 @@ async def test_ten_years_of_monthly_follow_along_continue_as_new(journeys: Journ
     view = await h.state()
     assert (view.phase, view.in_outreach, view.closed) == ("working", False, False)
     assert await h.status() == WorkflowExecutionStatus.RUNNING
+    # A retry of an event from the first run is still recognised as one.
+    due_before = h.store.list_due_contacts()
+    await h.send_envelope(
+        h.envelope(
+            "job_started", "2041-02-04T09:00", event_id="evt-job-1", start_date="2041-02-04", **JOB
+        )
+    )
+    assert h.store.list_due_contacts() == due_before
+    assert sum(e.event_id == "evt-job-1" for e in h.store.list_events()) == 1
 
     # ... in runs whose histories all stay small.
     histories = await h.histories()

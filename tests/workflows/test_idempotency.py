@@ -108,3 +108,36 @@ async def test_a_retried_referral_while_the_journey_is_open_is_not_an_error(
     assert (await h.handle().describe()).run_id == run_id
     assert audit_rows(h, "evt-referral-1") == 1
     assert h.store.list_due_contacts() == due_before
+
+
+async def test_a_retried_services_declined_after_closure_is_not_an_error(
+    journeys: Journeys,
+) -> None:
+    h = journeys
+    await open_journey(h)
+    declined = h.envelope("services_declined", "2041-02-01T10:00", event_id="evt-declined-1")
+    await h.sleep_until(h.at("2041-02-01T10:00"))
+    await h.send_envelope(declined)
+
+    # The caller did not see the answer and sends the same event again.
+    view = await h.send_envelope(declined)
+
+    assert view.closed
+    assert audit_rows(h, "evt-declined-1") == 1
+
+
+async def test_a_retried_referral_after_closure_does_not_reopen_the_journey(
+    journeys: Journeys,
+) -> None:
+    h = journeys
+    referral = h.envelope("referred", "2041-01-07T10:00", event_id="evt-referral-1")
+    await h.sleep_until(h.at("2041-01-07T10:00"))
+    await h.send_envelope(referral)
+    await h.send("services_declined", "2041-01-08T10:00")
+    due_before = h.store.list_due_contacts()
+
+    view = await h.send_envelope(referral)
+
+    assert view.closed
+    assert audit_rows(h, "evt-referral-1") == 1
+    assert h.store.list_due_contacts() == due_before

@@ -326,3 +326,34 @@ async def test_a_missed_step_down_review_is_due_again_12_months_later(
         ("step_down_review", "j-1", 2, "2043-02-02", "2043-03-04", "done", "2043-02-10"),
         ("step_down_review", "j-1", 3, "2044-02-03", "2044-03-04", "open", None),
     ]
+
+
+async def test_every_event_is_in_the_audit_trail_with_who_and_when(journeys: Journeys) -> None:
+    h = journeys
+    await h.send("referred", "2041-01-07T10:00")
+    await h.sleep_until(h.at("2041-01-09T15:00"))
+    # Recorded an hour after it happened.
+    await h.send_envelope(
+        h.envelope("contact", "2041-01-09T14:00", event_id="evt-7", method="phone", place="home")
+    )
+
+    contact = next(e for e in h.store.list_events("c-1") if e.event_id == "evt-7")
+    assert (contact.type, contact.consumer_id, contact.recorded_by) == ("contact", "c-1", "es-1")
+    assert contact.payload == {"method": "phone", "place": "home", "by": None}
+    assert contact.at == h.at("2041-01-09T14:00")
+    # When it was recorded, on the journey's clock (not the machine's).
+    assert h.at("2041-01-09T15:00") <= contact.recorded_at < h.at("2041-01-09T15:05")
+
+
+async def test_an_event_time_with_an_offset_is_dated_on_the_consumers_day(
+    journeys: Journeys,
+) -> None:
+    h = journeys
+    await open_journey(h)
+    await h.send("job_started", "2041-02-04T09:00", start_date="2041-02-04", **JOB)
+    # 03:30 UTC on 02-08 is 22:30 on Thu 02-07 in New York: inside post_start [02-04, 02-07].
+    await h.send("contact", "2041-02-08T03:30+00:00", method="face_to_face")
+
+    assert h.due_contacts("post_start_contact") == [
+        ("post_start_contact", "j-1", None, "2041-02-04", "2041-02-07", "done", "2041-02-07"),
+    ]

@@ -146,3 +146,20 @@ async def test_treatment_team_gets_outreach_reminders_after_two_unreached_attemp
     assert sent(h, c2, rule="first_meeting", kind="overdue") == to_specialist(
         "overdue", "2041-01-15T08:00:00-06:00"
     )
+
+
+async def test_after_a_reassignment_reminders_go_to_the_new_specialist(
+    journeys: Journeys,
+) -> None:
+    h = journeys
+    # first_meeting [Mon 01-07, Mon 01-14]; es-2 is in Denver and takes email only.
+    await h.send("referred", "2041-01-07T10:00")
+    await h.send("reassigned", "2041-01-08T10:00", specialist="es-2")
+    await h.sleep_until(h.end_of("2041-01-15"))
+
+    assert sent(h, rule="first_meeting") == {
+        ("due_soon", "email", "specialist", "es-2", "2041-01-11T08:00:00-07:00", "sent"),
+        ("due_today", "email", "specialist", "es-2", "2041-01-14T08:00:00-07:00", "sent"),
+        ("overdue", "email", "specialist", "es-2", "2041-01-15T08:00:00-07:00", "sent"),
+    }
+    assert (await h.state()).specialist == "es-2"
