@@ -31,6 +31,13 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+def _phone_as_text(value: Any) -> Any:
+    if isinstance(value, int):
+        # YAML reads +15555550123 without quotes as a number and drops the "+".
+        raise ValueError(f'write phone numbers in quotes, like "+{value}"')
+    return value
+
+
 def _check_phone(value: str | None) -> str | None:
     if value is None:
         return None
@@ -55,6 +62,7 @@ class Agency(_Model):
     app_url: str = "https://ips.example.org"
 
     _tz = field_validator("timezone")(_check_timezone)
+    _phone_text = field_validator("contact_phone", mode="before")(_phone_as_text)
     _phone = field_validator("contact_phone")(_check_phone)
 
 
@@ -66,6 +74,7 @@ class Supervisor(_Model):
     phone: str | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
+    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
     _phone = field_validator("phone")(_check_phone)
 
 
@@ -80,6 +89,7 @@ class Specialist(_Model):
     fte: Annotated[float, Field(gt=0, le=1.5)] = 1.0
 
     _tz = field_validator("timezone")(_check_timezone)
+    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
     _phone = field_validator("phone")(_check_phone)
 
 
@@ -90,6 +100,7 @@ class TreatmentTeamMember(_Model):
     email: str | None = None
     phone: str | None = None
 
+    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
     _phone = field_validator("phone")(_check_phone)
 
 
@@ -105,6 +116,7 @@ class Consumer(_Model):
     treatment_team_member: TreatmentTeamMember | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
+    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
     _phone = field_validator("phone")(_check_phone)
 
 
