@@ -35,8 +35,8 @@ async def test_ten_years_of_monthly_follow_along_continue_as_new(journeys: Journ
     # set a year later.
     months = 12 * YEARS
     for m in range(1, months + 1):
-        day = calendar.add_months(date(2041, 2, 10), m)
-        await h.send("contact", f"{day.isoformat()}T10:00", method="face_to_face")
+        tenth = calendar.add_months(date(2041, 2, 10), m)
+        await h.send("contact", f"{tenth.isoformat()}T10:00", method="face_to_face")
     await h.sleep_until(h.end_of(calendar.add_months(date(2041, 3, 4), months).isoformat()))
 
     # The journey carried on across runs ...

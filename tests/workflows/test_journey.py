@@ -8,9 +8,11 @@ dates are the consumer's (America/New_York).
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.workflows.conftest import Journeys
 
-JOB = {
+JOB: dict[str, Any] = {
     "job_id": "j-1",
     "employer": "Acme",
     "title": "Stock associate",
