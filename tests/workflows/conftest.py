@@ -176,17 +176,16 @@ class Journeys:
         """The end of the consumer's local day `day`: its due contacts are settled."""
         return calendar.end_of_day(date.fromisoformat(day), CONSUMER_TZ)
 
-    async def now(self) -> datetime:
-        return await self.env.get_current_time()
-
-    async def sleep_until(self, instant: datetime | str, *consumers: str) -> None:
-        """Let Temporal's clock run to `instant`, then have the journeys of
-        `consumers` (default c-1 and c-2) handle everything due by then."""
-        if isinstance(instant, str):
-            instant = self.at(instant)
+    async def _run_clock_to(self, instant: datetime) -> None:
         gap = instant - await self.env.get_current_time()
         if gap.total_seconds() > 0:
             await self.env.sleep(gap)
+
+    async def sleep_until(self, instant: datetime | str, *consumers: str) -> None:
+        """Let Temporal's clock run to `instant` (the consumer's local time when a
+        string), then have the journeys of `consumers` (default c-1 and c-2)
+        handle everything due by then."""
+        await self._run_clock_to(self.at(instant) if isinstance(instant, str) else instant)
         for consumer in consumers or (CONSUMER, CONSUMER_WITH_TEAM):
             await self.catch_up(consumer)
 
@@ -230,10 +229,7 @@ class Journeys:
         **fields: Any,
     ) -> JourneyView:
         """Sleep to `at` (local time of the consumer when a string), then record the event."""
-        instant = self.at(at) if isinstance(at, str) else at
-        gap = instant - await self.env.get_current_time()
-        if gap.total_seconds() > 0:
-            await self.env.sleep(gap)
+        await self._run_clock_to(self.at(at) if isinstance(at, str) else at)
         envelope = self.envelope(type, at, consumer=consumer, event_id=event_id, **fields)
         return await send_event(self.client, envelope, self.policy)
 
@@ -306,7 +302,12 @@ async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[s
         for history in histories:
             yield history
 
-    results = await journey_replayer(worker).replay_workflows(each(), raise_on_replay_failure=False)
+    replayer = Replayer(
+        workflows=[ConsumerJourney],
+        data_converter=pydantic_data_converter,
+        workflow_runner=worker.config()["workflow_runner"],
+    )
+    results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     return dict(results.replay_failures)
 
 
@@ -317,15 +318,6 @@ def save_history(name: str, history: WorkflowHistory) -> None:
         HISTORIES_DIR.mkdir(exist_ok=True)
         text = json.dumps(json.loads(history.to_json()), indent=1) + "\n"
         (HISTORIES_DIR / f"{name}.json").write_text(text, encoding="utf-8")
-
-
-def journey_replayer(worker: Worker) -> Replayer:
-    config = worker.config()
-    return Replayer(
-        workflows=[ConsumerJourney],
-        data_converter=pydantic_data_converter,
-        workflow_runner=config["workflow_runner"],
-    )
 
 
 def accepted_update_args(history: WorkflowHistory) -> list[bytes]:
