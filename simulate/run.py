@@ -192,7 +192,7 @@ async def _record(client: Client, store: Store, scenario: Scenario, ev: Scenario
         )
         return
     try:
-        await send_event(client, envelope, scenario.policy)
+        await send_event(client, store, envelope, scenario.policy)
     except EventError as err:
         raise ScenarioError(f"events[{ev.index}].{err.field}: {err.reason}") from None
 

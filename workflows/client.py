@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -11,17 +13,34 @@ from temporalio.service import RPCError, RPCStatusCode
 from rules.events import EventEnvelope, EventError
 from rules.journey import JourneyView
 from rules.policy import Policy
+from store import Store
 from workflows.journey import TASK_QUEUE, ConsumerJourney, JourneyInput, journey_id
 
 
-async def send_event(client: Client, envelope: EventEnvelope, policy: Policy) -> JourneyView:
+async def send_event(
+    client: Client, store: Store, envelope: EventEnvelope, policy: Policy
+) -> JourneyView | None:
     """Record an event in its consumer's journey; a referral starts the journey.
 
-    Raises `EventError` naming the field when the journey refuses the event.
+    An event id already recorded is a retry: nothing changes and the journey's
+    state is returned, even after the journey closed. Raises `EventError`
+    naming the field when the event is refused; then nothing is recorded.
     """
     if envelope.consumer is None:
         raise EventError("consumer", "names the consumer the event is about; it is required")
+    if store.get_consumer(envelope.consumer) is None:
+        raise EventError("consumer", f"no consumer {envelope.consumer!r} on file")
+    specialist = envelope.fields.get("specialist")
+    if (
+        envelope.type in ("reassigned", "employer_contact")
+        and specialist is not None
+        and store.get_specialist(str(specialist)) is None
+    ):
+        raise EventError("specialist", f"no specialist {specialist!r} on file")
     workflow_id = journey_id(envelope.consumer)
+    handle = client.get_workflow_handle_for(ConsumerJourney.run, workflow_id)
+    if store.event_exists(envelope.event_id):
+        return await _current_state(handle)
     if envelope.type == "referred":
         await client.start_workflow(
             ConsumerJourney.run,
@@ -31,7 +50,6 @@ async def send_event(client: Client, envelope: EventEnvelope, policy: Policy) ->
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-    handle = client.get_workflow_handle_for(ConsumerJourney.run, workflow_id)
     try:
         return await handle.execute_update(ConsumerJourney.record_event, envelope)
     except WorkflowUpdateFailedError as err:
@@ -43,6 +61,13 @@ async def send_event(client: Client, envelope: EventEnvelope, policy: Policy) ->
                 f"{envelope.consumer!r} has no open journey; record a referral first",
             ) from None
         raise
+
+
+async def _current_state(handle: WorkflowHandle[Any, Any]) -> JourneyView | None:
+    try:
+        return await handle.query(ConsumerJourney.state)
+    except RPCError:
+        return None
 
 
 def _as_event_error(cause: BaseException | None) -> EventError:

@@ -231,11 +231,11 @@ class Journeys:
         """Sleep to `at` (local time of the consumer when a string), then record the event."""
         await self._run_clock_to(self.at(at) if isinstance(at, str) else at)
         envelope = self.envelope(type, at, consumer=consumer, event_id=event_id, **fields)
-        return await send_event(self.client, envelope, self.policy)
+        return await send_event(self.client, self.store, envelope, self.policy)
 
     async def send_envelope(self, envelope: EventEnvelope) -> JourneyView:
         """Record an envelope as it is, at Temporal's current time."""
-        return await send_event(self.client, envelope, self.policy)
+        return await send_event(self.client, self.store, envelope, self.policy)
 
     # ------------------------------------------------------------ reading back
 
