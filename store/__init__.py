@@ -2,6 +2,8 @@
 
 from store.errors import InvalidValueError, NotFoundError, StoreError, UnknownReferenceError
 from store.records import (
+    STAFF_ROLES,
+    ApiTokenRecord,
     AppointmentRecord,
     ConsentChangeRecord,
     ConsumerRecord,
@@ -13,12 +15,16 @@ from store.records import (
     NotificationRecord,
     OutreachRecord,
     SpecialistRecord,
+    StaffUserRecord,
     SupervisorRecord,
     TreatmentTeamMember,
 )
 from store.store import Store
 
 __all__ = [
+    "STAFF_ROLES",
+    "ApiTokenRecord",
+    "StaffUserRecord",
     "AppointmentRecord",
     "ConsentChangeRecord",
     "ConsumerRecord",

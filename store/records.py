@@ -179,3 +179,26 @@ class NotificationRecord:
     subject: str | None = None
     provider_id: str | None = None
     error: str | None = None
+
+
+STAFF_ROLES = frozenset({"specialist", "supervisor", "admin"})
+
+
+@dataclass(frozen=True)
+class StaffUserRecord:
+    id: str
+    name: str
+    role: str
+    person_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiTokenRecord:
+    id: str
+    user_id: str
+    token_hash: str
+    label: str | None
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.errors import InvalidValueError, NotFoundError, StoreError, UnknownReferenceError
 from store.models import (
+    ApiToken,
     Appointment,
     Base,
     ConsentChange,
@@ -36,6 +37,7 @@ from store.models import (
     Notification,
     Outreach,
     Specialist,
+    StaffUser,
     Supervisor,
 )
 from store.records import (
@@ -43,6 +45,8 @@ from store.records import (
     DUE_CONTACT_STATUSES,
     NOTIFICATION_STATUSES,
     SMS_CONSENT_STATES,
+    STAFF_ROLES,
+    ApiTokenRecord,
     AppointmentRecord,
     ConsentChangeRecord,
     ConsumerRecord,
@@ -54,6 +58,7 @@ from store.records import (
     NotificationRecord,
     OutreachRecord,
     SpecialistRecord,
+    StaffUserRecord,
     SupervisorRecord,
     TreatmentTeamMember,
 )
@@ -429,6 +434,72 @@ class Store:
             query = query.where(Notification.consumer_id == consumer_id)
         return self._all(NotificationRecord, query)
 
+    # Staff users and their API tokens
+
+    def upsert_staff_user(self, r: StaffUserRecord) -> None:
+        _check_choice(r.role, STAFF_ROLES, "StaffUserRecord.role")
+        _check_aware(r.created_at, "StaffUserRecord.created_at")
+        with self._write() as s:
+            if r.role == "specialist":
+                _require(s, Specialist, r.person_id or "", "StaffUserRecord.person_id")
+            elif r.role == "supervisor":
+                _require(s, Supervisor, r.person_id or "", "StaffUserRecord.person_id")
+            elif r.person_id is not None:
+                raise InvalidValueError(
+                    "an admin is not a specialist or supervisor", field="StaffUserRecord.person_id"
+                )
+            existing = s.get(StaffUser, r.id)
+            values = _values(r)
+            if existing is not None:
+                values["created_at"] = existing.created_at
+            self._upsert(s, StaffUser, values, ["id"])
+
+    def get_staff_user(self, id: str) -> StaffUserRecord | None:
+        with self._reads() as s:
+            row = s.get(StaffUser, id)
+            return None if row is None else _record(StaffUserRecord, row)
+
+    def list_staff_users(self) -> list[StaffUserRecord]:
+        return self._all(StaffUserRecord, select(StaffUser).order_by(StaffUser.id))
+
+    def add_token(self, r: ApiTokenRecord) -> None:
+        _check_aware(r.created_at, "ApiTokenRecord.created_at")
+        _check_aware(r.expires_at, "ApiTokenRecord.expires_at")
+        with self._write() as s:
+            _require(s, StaffUser, r.user_id, "ApiTokenRecord.user_id")
+            s.add(ApiToken(**_values(r)))
+
+    def get_token_by_hash(self, token_hash: str) -> ApiTokenRecord | None:
+        query = select(ApiToken).where(ApiToken.token_hash == token_hash)
+        with self._reads() as s:
+            row = s.scalars(query).first()
+            return None if row is None else _record(ApiTokenRecord, row)
+
+    def get_token(self, id: str) -> ApiTokenRecord | None:
+        with self._reads() as s:
+            row = s.get(ApiToken, id)
+            return None if row is None else _record(ApiTokenRecord, row)
+
+    def list_tokens(self, user_id: str | None = None) -> list[ApiTokenRecord]:
+        query = select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)
+        if user_id is not None:
+            query = query.where(ApiToken.user_id == user_id)
+        return self._all(ApiTokenRecord, query)
+
+    def revoke_token(self, id: str, at: datetime) -> bool:
+        """Revoke a token; False if there is no such token. Revoking twice keeps the first time."""
+        _check_aware(at, "revoked_at")
+        with self._write() as s:
+            row = s.get(ApiToken, id)
+            if row is None:
+                return False
+            if row.revoked_at is None:
+                row.revoked_at = at
+            return True
+
+    def list_supervisors(self) -> list[SupervisorRecord]:
+        return self._all(SupervisorRecord, select(Supervisor).order_by(Supervisor.id))
+
     # Plumbing
 
     def _all(self, cls: type[_R], query: Select[Any]) -> list[_R]:
@@ -552,6 +623,7 @@ _NOUNS: dict[type[Base], str] = {
     Supervisor: "supervisor",
     Specialist: "specialist",
     Consumer: "consumer",
+    StaffUser: "staff user",
 }
 
 
@@ -560,7 +632,7 @@ def _unknown(model: type[Base], id: str, field: str) -> UnknownReferenceError:
 
 
 def _require(
-    s: Session, model: type[Supervisor | Specialist | Consumer], id: str, field: str
+    s: Session, model: type[Supervisor | Specialist | Consumer | StaffUser], id: str, field: str
 ) -> None:
     if s.scalar(select(model.id).where(model.id == id)) is None:
         raise _unknown(model, id, field)

@@ -66,8 +66,10 @@ async def send_event(
 async def _current_state(handle: WorkflowHandle[Any, Any]) -> JourneyView | None:
     try:
         return await handle.query(ConsumerJourney.state)
-    except RPCError:
-        return None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 def _as_event_error(cause: BaseException | None) -> EventError:
@@ -75,3 +77,9 @@ def _as_event_error(cause: BaseException | None) -> EventError:
         field, reason = cause.details[0], cause.details[1]
         return EventError(str(field), str(reason))
     return EventError("event", str(cause))
+
+
+async def journey_state(client: Client, consumer_id: str) -> JourneyView | None:
+    """The journey's state (of its latest run, open or closed); None if it never started."""
+    handle = client.get_workflow_handle_for(ConsumerJourney.run, journey_id(consumer_id))
+    return await _current_state(handle)
