@@ -24,19 +24,19 @@ Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-def _check_timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
     calendar.zone(value)
     return value
 
 
-def _phone_as_text(value: Any) -> Any:
+def phone_as_text(value: Any) -> Any:
     if isinstance(value, int):
         # YAML reads +15555550123 without quotes as a number and drops the "+".
         raise ValueError(f'write phone numbers in quotes, like "+{value}"')
     return value
 
 
-def _check_phone(value: str | None) -> str | None:
+def check_phone(value: str | None) -> str | None:
     if value is None:
         return None
     try:
@@ -48,7 +48,7 @@ def _check_phone(value: str | None) -> str | None:
     return value
 
 
-def _check_email(value: str | None) -> str | None:
+def check_email(value: str | None) -> str | None:
     if value is None:
         return None
     local, _, domain = value.partition("@")
@@ -68,10 +68,10 @@ class SupervisorIn(PersonModel):
     timezone: str
     phone: str | None = None
 
-    _tz = field_validator("timezone")(_check_timezone)
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
-    _email = field_validator("email")(_check_email)
+    _tz = field_validator("timezone")(check_timezone)
+    _phone_text = field_validator("phone", mode="before")(phone_as_text)
+    _phone = field_validator("phone")(check_phone)
+    _email = field_validator("email")(check_email)
 
 
 class SpecialistIn(PersonModel):
@@ -84,10 +84,10 @@ class SpecialistIn(PersonModel):
     supervisor: str | None = None
     fte: Annotated[float, Field(gt=0, le=1.5)] = 1.0
 
-    _tz = field_validator("timezone")(_check_timezone)
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
-    _email = field_validator("email")(_check_email)
+    _tz = field_validator("timezone")(check_timezone)
+    _phone_text = field_validator("phone", mode="before")(phone_as_text)
+    _phone = field_validator("phone")(check_phone)
+    _email = field_validator("email")(check_email)
 
 
 class TreatmentTeamMemberIn(PersonModel):
@@ -97,9 +97,9 @@ class TreatmentTeamMemberIn(PersonModel):
     email: str | None = None
     phone: str | None = None
 
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
-    _email = field_validator("email")(_check_email)
+    _phone_text = field_validator("phone", mode="before")(phone_as_text)
+    _phone = field_validator("phone")(check_phone)
+    _email = field_validator("email")(check_email)
 
 
 class ConsumerIn(PersonModel):
@@ -113,10 +113,10 @@ class ConsumerIn(PersonModel):
     language: Literal["en", "es"] = "en"
     treatment_team_member: TreatmentTeamMemberIn | None = None
 
-    _tz = field_validator("timezone")(_check_timezone)
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
-    _email = field_validator("email")(_check_email)
+    _tz = field_validator("timezone")(check_timezone)
+    _phone_text = field_validator("phone", mode="before")(phone_as_text)
+    _phone = field_validator("phone")(check_phone)
+    _email = field_validator("email")(check_email)
 
 
 def parse_person(cls: type[PersonModel], data: Any, where: str = "") -> Any:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import phonenumbers
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,34 +19,18 @@ from rules import calendar
 from rules import journey as rules
 from rules.events import EVENT_TYPES, EventEnvelope, EventError, Reassigned, parse_event
 from rules.policy import Policy, PolicyError, load_policy
+from service.people import (
+    ConsumerIn,
+    SpecialistIn,
+    SupervisorIn,
+    check_phone,
+    check_timezone,
+    phone_as_text,
+)
 
 
 class ScenarioError(ValueError):
     """A scenario that cannot be run; the message says where and why."""
-
-
-def _check_timezone(value: str) -> str:
-    calendar.zone(value)
-    return value
-
-
-def _phone_as_text(value: Any) -> Any:
-    if isinstance(value, int):
-        # YAML reads +15555550123 without quotes as a number and drops the "+".
-        raise ValueError(f'write phone numbers in quotes, like "+{value}"')
-    return value
-
-
-def _check_phone(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number) or not value.startswith("+"):
-        raise ValueError(f"{value!r} is not a phone number in E.164 form, like +15555550123")
-    return value
 
 
 class _Model(BaseModel):
@@ -61,63 +44,15 @@ class Agency(_Model):
     contact_phone: str | None = None
     app_url: str = "https://ips.example.org"
 
-    _tz = field_validator("timezone")(_check_timezone)
-    _phone_text = field_validator("contact_phone", mode="before")(_phone_as_text)
-    _phone = field_validator("contact_phone")(_check_phone)
+    _tz = field_validator("timezone")(check_timezone)
+    _phone_text = field_validator("contact_phone", mode="before")(phone_as_text)
+    _phone = field_validator("contact_phone")(check_phone)
 
 
-class Supervisor(_Model):
-    id: Annotated[str, Field(min_length=1)]
-    name: Annotated[str, Field(min_length=1)]
-    email: str
-    timezone: str
-    phone: str | None = None
-
-    _tz = field_validator("timezone")(_check_timezone)
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
-
-
-class Specialist(_Model):
-    id: Annotated[str, Field(min_length=1)]
-    name: Annotated[str, Field(min_length=1)]
-    email: str
-    timezone: str
-    phone: str | None = None
-    channels: list[Literal["sms", "email"]] = ["email"]
-    supervisor: str | None = None
-    fte: Annotated[float, Field(gt=0, le=1.5)] = 1.0
-
-    _tz = field_validator("timezone")(_check_timezone)
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
-
-
-class TreatmentTeamMember(_Model):
-    id: Annotated[str, Field(min_length=1)]
-    name: Annotated[str, Field(min_length=1)]
-    role: Annotated[str, Field(min_length=1)]
-    email: str | None = None
-    phone: str | None = None
-
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
-
-
-class Consumer(_Model):
-    id: Annotated[str, Field(min_length=1)]
-    name: Annotated[str, Field(min_length=1)]
-    specialist: Annotated[str, Field(min_length=1)]
-    timezone: str
-    phone: str | None = None
-    email: str | None = None
-    sms_consent: Literal["none", "opted_in"] = "none"
-    language: Literal["en", "es"] = "en"
-    treatment_team_member: TreatmentTeamMember | None = None
-
-    _tz = field_validator("timezone")(_check_timezone)
-    _phone_text = field_validator("phone", mode="before")(_phone_as_text)
-    _phone = field_validator("phone")(_check_phone)
+# People in a scenario are checked exactly as the API and `ips people add` check them.
+Supervisor = SupervisorIn
+Specialist = SpecialistIn
+Consumer = ConsumerIn
 
 
 @dataclass(frozen=True)
@@ -218,7 +153,7 @@ def parse_scenario(data: Any, *, now: datetime | None = None) -> Scenario:
     return scenario
 
 
-def _model(cls: type[_Model], data: Any, where: str) -> Any:
+def _model(cls: type[BaseModel], data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise ScenarioError(f"{where}: must be a mapping")
     try:
@@ -234,7 +169,7 @@ def _model(cls: type[_Model], data: Any, where: str) -> Any:
         raise ScenarioError(f"{where}.{loc}: {reason}") from None
 
 
-def _models(cls: type[_Model], data: Any, where: str) -> list[Any]:
+def _models(cls: type[BaseModel], data: Any, where: str) -> list[Any]:
     if not isinstance(data, list):
         raise ScenarioError(f"{where}: must be a list")
     return [_model(cls, item, f"{where}[{i}]") for i, item in enumerate(data)]
