@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from service.errors import Invalid, NotFound, Unauthenticated
+from service.errors import Conflict, Invalid, NotFound, Unauthenticated
 from store import (
     STAFF_ROLES,
     ApiTokenRecord,
@@ -51,18 +51,38 @@ def hash_token(token: str) -> str:
 
 
 def add_user(
-    store: Store, *, user_id: str, name: str, role: str, person_id: str | None, now: datetime
+    store: Store,
+    *,
+    user_id: str,
+    name: str,
+    role: str,
+    person_id: str | None,
+    now: datetime,
+    actor: Actor = LOCAL_ADMIN,
 ) -> StaffUserRecord:
+    """A new staff user. An admin adds anyone; a supervisor adds users for the
+    specialists of their own team; a specialist adds no one."""
+    if actor.role == "specialist":
+        raise NotFound("user", user_id)
     if role not in STAFF_ROLES:
         raise Invalid("role", f"must be one of {', '.join(sorted(STAFF_ROLES))}")
+    if actor.role == "supervisor" and role != "specialist":
+        raise Invalid("role", "a supervisor adds users for the specialists of their team")
     if role != "admin" and not person_id:
         raise Invalid("person_id", f"a {role} user names the {role} they are")
-    if role == "specialist" and store.get_specialist(person_id or "") is None:
-        raise Invalid("person_id", f"no specialist {person_id!r}")
+    if role == "specialist":
+        specialist = store.get_specialist(person_id or "")
+        if specialist is None or not may_see_specialist(store, actor, specialist):
+            raise Invalid("person_id", f"no specialist {person_id!r}")
     if role == "supervisor" and store.get_supervisor(person_id or "") is None:
         raise Invalid("person_id", f"no supervisor {person_id!r}")
     if role == "admin" and person_id:
         raise Invalid("person_id", "an admin is not a specialist or supervisor")
+    if store.get_staff_user(user_id) is not None:
+        # Only an admin learns that the id is taken by someone outside their team.
+        if not actor.is_admin:
+            visible_user(store, actor, user_id)
+        raise Conflict("id", f"user {user_id!r} already exists")
     record = StaffUserRecord(
         id=user_id, name=name, role=role, person_id=person_id or None, created_at=now
     )
@@ -73,6 +93,21 @@ def add_user(
     return record
 
 
+def visible_user(store: Store, actor: Actor, user_id: str) -> StaffUserRecord:
+    """A staff user the actor manages: anyone for an admin; themselves and their
+    team's specialists for a supervisor; themselves for a specialist."""
+    user = store.get_staff_user(user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    if actor.is_admin or user.id == actor.user_id:
+        return user
+    if actor.role == "supervisor" and user.role == "specialist":
+        specialist = store.get_specialist(user.person_id or "")
+        if specialist is not None and may_see_specialist(store, actor, specialist):
+            return user
+    raise NotFound("user", user_id)
+
+
 def create_token(
     store: Store,
     *,
@@ -80,11 +115,11 @@ def create_token(
     now: datetime,
     days: int = DEFAULT_TOKEN_DAYS,
     label: str | None = None,
+    actor: Actor = LOCAL_ADMIN,
 ) -> tuple[str, ApiTokenRecord]:
-    """A new bearer token (192 random bits). The token is returned once; only
-    its hash is stored."""
-    if store.get_staff_user(user_id) is None:
-        raise NotFound("user", user_id)
+    """A new bearer token (192 random bits) for a user the actor manages. The
+    token is returned once; only its hash is stored."""
+    visible_user(store, actor, user_id)
     if not 1 <= days <= 3660:
         raise Invalid("days", "a token lasts from 1 to 3660 days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(24)
@@ -100,9 +135,16 @@ def create_token(
     return token, record
 
 
-def revoke_token(store: Store, token_id: str, now: datetime) -> None:
-    if not store.revoke_token(token_id, now):
+def revoke_token(store: Store, token_id: str, now: datetime, actor: Actor = LOCAL_ADMIN) -> None:
+    """Revoke a token of a user the actor manages (anyone may revoke their own)."""
+    token = store.get_token(token_id)
+    if token is None:
         raise NotFound("token", token_id)
+    try:
+        visible_user(store, actor, token.user_id)
+    except NotFound:
+        raise NotFound("token", token_id) from None
+    store.revoke_token(token_id, now)
 
 
 def authenticate(store: Store, token: str | None, now: datetime) -> Actor:
@@ -155,6 +197,18 @@ def visible_specialist(store: Store, actor: Actor, specialist_id: str) -> Specia
     if specialist is None or not may_see_specialist(store, actor, specialist):
         raise NotFound("specialist", specialist_id)
     return specialist
+
+
+def visible_supervisors(store: Store, actor: Actor) -> list[SupervisorRecord]:
+    return [s for s in store.list_supervisors() if actor.is_admin or s.id == actor.person_id]
+
+
+def visible_specialists(store: Store, actor: Actor) -> list[SpecialistRecord]:
+    return [s for s in store.list_specialists() if may_see_specialist(store, actor, s)]
+
+
+def visible_consumers(store: Store, actor: Actor) -> list[ConsumerRecord]:
+    return [c for c in store.list_consumers() if may_see_consumer(store, actor, c)]
 
 
 def visible_supervisor(store: Store, actor: Actor, supervisor_id: str) -> SupervisorRecord:

@@ -13,13 +13,15 @@ from sqlalchemy.exc import DBAPIError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from rules.events import EVENT_TYPES, EventEnvelope, EventError
+from rules.due import RULE_WORDS
+from rules.events import EVENT_TYPES, EventEnvelope, EventError, parse_event
 from rules.journey import JourneyView
 from rules.policy import Policy
 from service import access
 from service.access import Actor
 from service.errors import Invalid, NotFound, Unavailable
 from store import DueContactRecord, EventRecord, OutreachRecord, Store
+from store.records import DUE_CONTACT_STATUSES
 from workflows.client import journey_state, send_event
 
 
@@ -73,6 +75,11 @@ async def record_event(
     with available():
         access.visible_consumer(services.store, actor, consumer_id)
         envelope = _envelope(data, consumer_id, actor)
+        try:
+            # Checked here too, so that bad input is named even while Temporal is down.
+            parse_event(envelope)
+        except EventError as err:
+            raise Invalid(err.field, err.reason) from None
         if envelope.type == "reassigned":
             target = envelope.fields.get("specialist")
             specialist = services.store.get_specialist(str(target))
@@ -107,7 +114,7 @@ def _envelope(data: dict[str, Any], consumer_id: str, actor: Actor) -> EventEnve
     if "consumer" in data and data.pop("consumer") not in (None, consumer_id):
         raise Invalid("consumer", "does not match the consumer in the path")
     data.pop("recorded_by", None)  # always the caller
-    event_id = data.pop("event_id", None) or f"ev-{uuid.uuid4().hex}"
+    event_id = data.pop("event_id", None) or new_event_id()
     return EventEnvelope(
         event_id=str(event_id),
         type=str(event_type),
@@ -116,6 +123,12 @@ def _envelope(data: dict[str, Any], consumer_id: str, actor: Actor) -> EventEnve
         recorded_by=actor.user_id,
         fields=data,
     )
+
+
+def new_event_id() -> str:
+    """An event id for a caller that chose none (a caller that may retry should
+    choose one first, so that the retry is recognised)."""
+    return f"ev-{uuid.uuid4().hex}"
 
 
 async def journey(services: Services, actor: Actor, consumer_id: str) -> JourneyView:
@@ -158,6 +171,10 @@ def due_contacts(
                 if access.may_see_consumer(store, actor, c)
                 and (specialists is None or c.specialist_id in specialists)
             }
+        if status is not None and status not in DUE_CONTACT_STATUSES:
+            raise Invalid("status", f"must be one of {', '.join(sorted(DUE_CONTACT_STATUSES))}")
+        if rule is not None and rule not in RULE_WORDS:
+            raise Invalid("rule", f"must be one of {', '.join(RULE_WORDS)}")
         if due_from is not None and due_to is not None and due_to < due_from:
             raise Invalid("due_to", "is before due_from")
         return [

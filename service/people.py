@@ -305,7 +305,13 @@ def _merged(current: dict[str, Any], changes: Any) -> Any:
         raise Invalid("body", "must be an object of the fields to change")
     if "id" in changes and changes["id"] != current["id"]:
         raise Invalid("id", "an id cannot be changed")
-    return {**current, **changes}
+    merged = {**current, **changes}
+    for name, value in changes.items():
+        # A change to one detail of a nested record (the treatment-team member's
+        # email, say) keeps its other details.
+        if isinstance(value, dict) and isinstance(current.get(name), dict):
+            merged[name] = {**current[name], **value}
+    return merged
 
 
 def _get(data: Any, key: str) -> Any:
