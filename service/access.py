@@ -211,18 +211,6 @@ def visible_consumers(store: Store, actor: Actor) -> list[ConsumerRecord]:
     return [c for c in store.list_consumers() if may_see_consumer(store, actor, c)]
 
 
-def visible_supervisors(store: Store, actor: Actor) -> list[SupervisorRecord]:
-    return [s for s in store.list_supervisors() if actor.is_admin or s.id == actor.person_id]
-
-
-def visible_specialists(store: Store, actor: Actor) -> list[SpecialistRecord]:
-    return [s for s in store.list_specialists() if may_see_specialist(store, actor, s)]
-
-
-def visible_consumers(store: Store, actor: Actor) -> list[ConsumerRecord]:
-    return [c for c in store.list_consumers() if may_see_consumer(store, actor, c)]
-
-
 def visible_supervisor(store: Store, actor: Actor, supervisor_id: str) -> SupervisorRecord:
     supervisor = store.get_supervisor(supervisor_id)
     allowed = actor.is_admin or (actor.role == "supervisor" and actor.person_id == supervisor_id)
