@@ -6,23 +6,33 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from rules import calendar
 from rules.due import RULE_WORDS
-from rules.events import EVENT_TYPES, EventEnvelope, EventError, parse_event
-from rules.journey import JourneyView
+from rules.events import EVENT_TYPES, EventEnvelope, EventError, event_fields, parse_event
+from rules.journey import FUTURE_SKEW, JourneyView
 from rules.policy import Policy
 from service import access
 from service.access import Actor
-from service.errors import Invalid, NotFound, Unavailable
-from store import DueContactRecord, EventRecord, OutreachRecord, Store
+from service.errors import Conflict, Invalid, NotFound, Unavailable
+from store import (
+    DueContactRecord,
+    EmployerContactRecord,
+    EventRecord,
+    OutreachRecord,
+    Store,
+)
 from store.records import DUE_CONTACT_STATUSES
 from workflows.client import journey_state, send_event
+
+# How long /readyz waits for Temporal's health check.
+READY_TIMEOUT = timedelta(seconds=3)
 
 
 @dataclass
@@ -44,25 +54,57 @@ class Services:
         return self._client
 
 
+def outage(err: BaseException) -> Unavailable | None:
+    """What `err` means when it is the database or Temporal not answering; None
+    when it is anything else."""
+    if isinstance(err, Unavailable):
+        return err
+    if isinstance(err, OperationalError | InterfaceError) or (
+        isinstance(err, DBAPIError) and err.connection_invalidated
+    ):
+        return Unavailable("database")
+    if isinstance(err, RPCError) and err.status in (
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,
+    ):
+        return Unavailable("Temporal server")
+    if isinstance(err, RuntimeError) and any(
+        word in str(err).lower() for word in ("connect", "transport")
+    ):
+        return Unavailable("Temporal server")
+    return None
+
+
 @contextmanager
 def available() -> Iterator[None]:
     """Turn a database or Temporal outage into `Unavailable`."""
     try:
         yield
-    except DBAPIError:
-        raise Unavailable("database") from None
-    except RPCError as err:
-        if err.status in (
-            RPCStatusCode.UNAVAILABLE,
-            RPCStatusCode.DEADLINE_EXCEEDED,
-            RPCStatusCode.CANCELLED,
-        ):
-            raise Unavailable("Temporal server") from None
-        raise
-    except RuntimeError as err:
-        if "connect" in str(err).lower() or "transport" in str(err).lower():
-            raise Unavailable("Temporal server") from None
-        raise
+    except Exception as err:
+        unavailable = outage(err)
+        if unavailable is None or unavailable is err:
+            raise
+        raise unavailable from None
+
+
+async def ready(services: Services) -> dict[str, bool]:
+    """Whether the database and Temporal answer (a trivial query, a health check)."""
+    checks = {"database": True, "temporal": True}
+    try:
+        services.store.get_staff_user("")
+    except Exception as err:
+        if outage(err) is None:
+            raise
+        checks["database"] = False
+    try:
+        client = await services.client()
+        await client.service_client.check_health(timeout=READY_TIMEOUT)
+    except Exception as err:
+        if outage(err) is None:
+            raise
+        checks["temporal"] = False
+    return checks
 
 
 async def record_event(
@@ -80,7 +122,8 @@ async def record_event(
             parse_event(envelope)
         except EventError as err:
             raise Invalid(err.field, err.reason) from None
-        if envelope.type == "reassigned":
+        _check_event_id(services.store, envelope, consumer_id)
+        if envelope.type in ("reassigned", "employer_contact"):
             target = envelope.fields.get("specialist")
             specialist = services.store.get_specialist(str(target))
             if specialist is None or not access.may_see_specialist(
@@ -99,7 +142,48 @@ async def record_event(
         return view
 
 
-def _envelope(data: dict[str, Any], consumer_id: str, actor: Actor) -> EventEnvelope:
+async def refer(
+    services: Services,
+    actor: Actor,
+    consumer_id: str,
+    *,
+    at: datetime | None = None,
+    event_id: str | None = None,
+) -> JourneyView | None:
+    """Record a referral (at defaults to now): it starts, or after closure restarts,
+    the journey."""
+    data = {"type": "referred", "at": at or services.now(), "event_id": event_id}
+    return await record_event(services, actor, consumer_id, data)
+
+
+async def reassign(
+    services: Services,
+    actor: Actor,
+    consumer_id: str,
+    specialist: str,
+    *,
+    at: datetime | None = None,
+    event_id: str | None = None,
+) -> JourneyView | None:
+    """Hand the consumer to another specialist (at defaults to now)."""
+    data = {
+        "type": "reassigned",
+        "at": at or services.now(),
+        "event_id": event_id,
+        "specialist": specialist,
+    }
+    return await record_event(services, actor, consumer_id, data)
+
+
+def _check_event_id(store: Store, envelope: EventEnvelope, consumer_id: str) -> None:
+    """An event id already recorded is a retry only for the same consumer."""
+    if store.event_exists(envelope.event_id) and all(
+        e.event_id != envelope.event_id for e in store.list_events(consumer_id)
+    ):
+        raise Conflict("event_id", "is the id of another event; choose a new one")
+
+
+def _envelope(data: dict[str, Any], consumer_id: str | None, actor: Actor) -> EventEnvelope:
     if not isinstance(data, dict):
         raise Invalid("body", "must be an event object with type and at")
     data = dict(data)
@@ -198,3 +282,89 @@ def history(services: Services, actor: Actor, consumer_id: str) -> list[EventRec
     with available():
         access.visible_consumer(services.store, actor, consumer_id)
         return services.store.list_events(consumer_id)
+
+
+def record_employer_contact(
+    services: Services, actor: Actor, specialist_id: str, data: dict[str, Any]
+) -> EmployerContactRecord:
+    """An employer contact of the specialist's own, about no one consumer (SPEC §4):
+    it goes to their log and counts toward their weekly tally, not to a journey.
+
+    `data` holds `at`, `employer`, `face_to_face` and optionally `event_id`; `at`
+    without an offset is the specialist's local time. A retry with the same
+    `event_id` changes nothing and answers the contact first recorded.
+    """
+    store = services.store
+    with available():
+        specialist = access.visible_specialist(store, actor, specialist_id)
+        if not isinstance(data, dict):
+            raise Invalid("body", "must be an employer contact with at, employer and face_to_face")
+        data = {"type": "employer_contact", **data}
+        if data.get("type") != "employer_contact":
+            raise Invalid("type", "this is the log of employer contacts")
+        if data.setdefault("specialist", specialist_id) != specialist_id:
+            raise Invalid("specialist", "does not match the specialist in the path")
+        if data.get("consumer") is not None:
+            raise Invalid(
+                "consumer", "a contact about a consumer is an event of that consumer's journey"
+            )
+        data.pop("consumer", None)
+        envelope = _envelope(data, None, actor)
+        try:
+            event = parse_event(envelope)
+        except EventError as err:
+            raise Invalid(err.field, err.reason) from None
+        at = calendar.to_local(event.at, specialist.timezone)
+        if at > services.now() + FUTURE_SKEW:
+            raise Invalid(
+                "at", f"{at.isoformat()} is in the future; record contacts once they happen"
+            )
+        for earlier in store.list_employer_contacts(specialist_id):
+            if earlier.event_id == envelope.event_id:
+                _record_in_audit_trail(services, actor, envelope, earlier.at, event_fields(event))
+                return earlier
+        if store.event_exists(envelope.event_id):
+            raise Conflict("event_id", "is the id of another event; choose a new one")
+        contact = EmployerContactRecord(
+            event_id=envelope.event_id,
+            specialist_id=specialist_id,
+            employer=str(envelope.fields["employer"]),
+            face_to_face=bool(envelope.fields["face_to_face"]),
+            consumer_id=None,
+            at=at,
+        )
+        # The log first, then the audit trail: a retry after a failure in
+        # between finds the contact and completes the trail.
+        if not store.add_employer_contact(contact):
+            raise Conflict("event_id", "is the id of another event; choose a new one")
+        _record_in_audit_trail(services, actor, envelope, at, event_fields(event))
+        return contact
+
+
+def _record_in_audit_trail(
+    services: Services,
+    actor: Actor,
+    envelope: EventEnvelope,
+    at: datetime,
+    fields: dict[str, Any],
+) -> None:
+    services.store.record_event(
+        EventRecord(
+            event_id=envelope.event_id,
+            type=envelope.type,
+            at=at,
+            consumer_id=None,
+            payload=fields,
+            recorded_by=actor.user_id,
+            recorded_at=services.now(),
+        )
+    )
+
+
+def employer_contacts(
+    services: Services, actor: Actor, specialist_id: str
+) -> list[EmployerContactRecord]:
+    """A specialist's employer contacts: their own log and those about consumers."""
+    with available():
+        access.visible_specialist(services.store, actor, specialist_id)
+        return services.store.list_employer_contacts(specialist_id)
