@@ -2,7 +2,11 @@
 
 import typer
 
+from cli.access import tokens_app, users_app
+from cli.journeys import due, event, refer, show
+from cli.people import people_app
 from cli.policy import policy_app
+from cli.session import ACTING_HELP
 from cli.up import up
 from simulate.cli import simulate_command
 
@@ -29,3 +33,10 @@ def main() -> None:
 app.command("up")(up)
 app.command("simulate")(simulate_command)
 app.add_typer(policy_app, name="policy")
+app.add_typer(people_app, name="people")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.command("refer", epilog=ACTING_HELP)(refer)
+app.command("event", epilog=ACTING_HELP)(event)
+app.command("show", epilog=ACTING_HELP)(show)
+app.command("due", epilog=ACTING_HELP)(due)
