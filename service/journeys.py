@@ -152,7 +152,7 @@ async def refer(
 ) -> JourneyView | None:
     """Record a referral (at defaults to now): it starts, or after closure restarts,
     the journey."""
-    data = {"type": "referred", "at": at or services.now(), "event_id": event_id}
+    data = {"type": "referred", "at": at or _this_second(services), "event_id": event_id}
     return await record_event(services, actor, consumer_id, data)
 
 
@@ -168,11 +168,17 @@ async def reassign(
     """Hand the consumer to another specialist (at defaults to now)."""
     data = {
         "type": "reassigned",
-        "at": at or services.now(),
+        "at": at or _this_second(services),
         "event_id": event_id,
         "specialist": specialist,
     }
     return await record_event(services, actor, consumer_id, data)
+
+
+def _this_second(services: Services) -> datetime:
+    # Whole seconds, as people write times: an event they then date "now" does
+    # not land before this one in the audit trail.
+    return services.now().replace(microsecond=0)
 
 
 def _check_event_id(store: Store, envelope: EventEnvelope, consumer_id: str) -> None:
@@ -314,7 +320,7 @@ def record_employer_contact(
             event = parse_event(envelope)
         except EventError as err:
             raise Invalid(err.field, err.reason) from None
-        at = calendar.to_local(event.at, specialist.timezone)
+        at = calendar.to_local(event.at, specialist.timezone).astimezone(UTC)
         if at > services.now() + FUTURE_SKEW:
             raise Invalid(
                 "at", f"{at.isoformat()} is in the future; record contacts once they happen"

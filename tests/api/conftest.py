@@ -191,3 +191,12 @@ async def running_api(
 async def api(time_skipping_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Api]:
     async for harness in running_api(time_skipping_env, database_url):
         yield harness
+
+
+@pytest.fixture
+async def empty_api(
+    time_skipping_env: WorkflowEnvironment, database_url: str
+) -> AsyncIterator[Api]:
+    """The stack with only the first admin on file."""
+    async for harness in running_api(time_skipping_env, database_url, agency=False):
+        yield harness
