@@ -122,7 +122,17 @@ def create_token(
             actor=session.actor,
         )
     if json_output:
-        print_json({"token": secret, **_token_json(record)})
+        # The keys of the web API's answer.
+        print_json(
+            {
+                "id": record.id,
+                "token": secret,
+                "user_id": record.user_id,
+                "label": record.label,
+                "created_at": record.created_at,
+                "expires_at": record.expires_at,
+            }
+        )
         return
     expires = record.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     typer.echo(f"Token {record.id} for {record.user_id}, valid until {expires}:")

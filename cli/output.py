@@ -40,7 +40,11 @@ def print_table(
     table = Table(*headers, box=box.SIMPLE_HEAD, show_edge=False, title=title, title_justify="left")
     for row in rows:
         table.add_row(*(cell_text(cell) for cell in row))
-    _console().print(table)
+    console = _console()
+    with console.capture() as captured:
+        console.print(table)
+    # Without the padding at the ends of lines, for whoever copies or pipes them.
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
 def print_fields(pairs: Iterable[tuple[str, Any]]) -> None:

@@ -24,9 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import Result
 from temporalio.testing import WorkflowEnvironment
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from activities.journey import AgencySettings, JourneyActivities
 from cli.main import app
