@@ -13,7 +13,7 @@ import typer
 from cli.output import cell_text, iso, print_fields, print_json, print_table
 from cli.session import JsonOption, TokenOption, staff_session
 from rules.due import RULE_WORDS
-from rules.events import EVENT_TYPES, Event
+from rules.events import Event
 from rules.journey import DueContactView, JourneyView
 from service import access
 from service import journeys as service
@@ -38,9 +38,7 @@ _EVENT_MODELS = {
 }
 
 
-def _parse_at(value: str | None) -> datetime | None:
-    if value is None:
-        return None
+def _parse_at(value: str) -> datetime:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
@@ -108,7 +106,9 @@ def event(
     ],
     event_type: Annotated[
         str | None,
-        typer.Argument(metavar="TYPE", help=f"What happened: one of {', '.join(EVENT_TYPES)}."),
+        typer.Argument(
+            metavar="TYPE", help="What happened, like first_meeting (every type is listed above)."
+        ),
     ] = None,
     field: Annotated[
         list[str] | None,
@@ -128,8 +128,8 @@ def event(
 ) -> None:
     """Record something that happened in a consumer's journey.
 
-    The details each type needs are those of the event table in the
-    specification (section 4), for example:
+    Give each detail of the event with -f NAME=VALUE; every type and its
+    details are listed below. For example:
 
         ips event c-1 first_meeting
         ips event c-1 contact -f method=face_to_face -f place=community
@@ -140,7 +140,8 @@ def event(
 
     An employer contact about no one consumer goes to the specialist's own log:
 
-        ips event employer_contact -f specialist=es-1 -f employer=Acme -f face_to_face=true
+        ips event employer_contact -f specialist=es-1 -f employer=Acme \\
+          -f face_to_face=true
     """
     if event_type is None:
         consumer, event_type = "", consumer
@@ -168,6 +169,23 @@ def event(
     _print_recorded(event_type, consumer, event_id, view, json_output)
 
 
+def _details_of_each_type() -> str:
+    """The --field names of every event type, from the event models themselves."""
+    common = {"event_id", "type", "at", "consumer", "recorded_by"}
+    lines = ["    The details of each type:", ""]
+    for name, model in _EVENT_MODELS.items():
+        own = [
+            f if info.is_required() else f"{f} (optional)"
+            for f, info in model.model_fields.items()
+            if f not in common
+        ]
+        lines.append(f"        {name}: {', '.join(own) or 'none'}")
+    return "\n".join(lines)
+
+
+event.__doc__ = f"{event.__doc__}\n{_details_of_each_type()}\n"
+
+
 def show(
     consumer: Annotated[str, typer.Argument(help="The consumer's id.")],
     token: TokenOption = None,
@@ -188,10 +206,12 @@ def show(
         events = service.history(session.services, session.actor, consumer)[-RECENT_EVENTS:]
     zone = ZoneInfo(person.timezone)
     if json_output:
+        state = journey_json(view)
         print_json(
             {
+                "consumer": state.pop("consumer"),
                 "name": person.name,
-                **journey_json(view),
+                **state,
                 "recent_events": [_event_json(e, zone) for e in events],
             }
         )
