@@ -52,7 +52,7 @@ def print_fields(pairs: Iterable[tuple[str, Any]]) -> None:
     pairs = list(pairs)
     width = max((len(label) for label, _ in pairs), default=0)
     for label, value in pairs:
-        typer.echo(f"  {label + ':':<{width + 1}} {cell_text(value)}")
+        typer.echo(f"  {label + ':':<{width + 1}} {cell_text(value)}".rstrip())
 
 
 def cell_text(value: Any) -> str:
