@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -163,6 +164,7 @@ def stack_services(
     return Services(store=store, connect=connect, policy=Policy(), now=clock)
 
 
+@asynccontextmanager
 async def running_api(
     env: WorkflowEnvironment, database_url: str, *, agency: bool = True
 ) -> AsyncIterator[Api]:
@@ -189,7 +191,7 @@ async def running_api(
 
 @pytest.fixture
 async def api(time_skipping_env: WorkflowEnvironment, database_url: str) -> AsyncIterator[Api]:
-    async for harness in running_api(time_skipping_env, database_url):
+    async with running_api(time_skipping_env, database_url) as harness:
         yield harness
 
 
@@ -198,5 +200,5 @@ async def empty_api(
     time_skipping_env: WorkflowEnvironment, database_url: str
 ) -> AsyncIterator[Api]:
     """The stack with only the first admin on file."""
-    async for harness in running_api(time_skipping_env, database_url, agency=False):
+    async with running_api(time_skipping_env, database_url, agency=False) as harness:
         yield harness
