@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.engine import make_url
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 import temporal_client
@@ -88,7 +89,9 @@ class Session:
         TEMPORAL_TIMEOUT_SECONDS for it."""
         try:
             return asyncio.run(asyncio.wait_for(operation, timeout=TEMPORAL_TIMEOUT_SECONDS))
-        except TimeoutError:
+        # Cancelled by the timeout (or timed out by Temporal itself), an update
+        # says so with an error of its own.
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             message = (
                 f"Temporal did not answer within {TEMPORAL_TIMEOUT_SECONDS:.0f} seconds. "
                 "Is the worker running (`ips up` runs it)?"
@@ -114,7 +117,8 @@ def staff_session(
             policy = _policy()
             store = _open_store()
             services = Services(store=store, connect=temporal_client.connect, policy=policy)
-            actor = LOCAL_ADMIN if token is None else authenticate(store, token, services.now())
+            # An empty IPS_TOKEN is no token, as for the other variables.
+            actor = authenticate(store, token, services.now()) if token else LOCAL_ADMIN
             yield Session(services=services, actor=actor)
     except Unauthenticated as err:
         _fail(f"{err} (the token comes from --token or {TOKEN_VARIABLE})", EXIT_REFUSED)

@@ -3,10 +3,13 @@ nothing was changed, exits with code 3, and leaves nothing half-written."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
+from cli import session
 from tests.cli.conftest import TZ, Ips, closed_port, invoke
 
 
@@ -78,3 +81,20 @@ def test_without_the_database_nothing_is_changed(
         "Error: the database is not answering; nothing was changed, try again shortly. "
         f"(database: {url.replace('secret', '***')}, from IPS_DATABASE_URL)\n"
     )
+
+
+async def test_without_a_worker_the_command_gives_up_and_says_how_to_retry(
+    ips: Ips, local_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Temporal answers, but no worker takes the journey's work.
+    add_consumer(ips)
+    monkeypatch.setenv("IPS_TEMPORAL_ADDRESS", local_env.client.service_client.config.target_host)
+    monkeypatch.setattr(session, "TEMPORAL_TIMEOUT_SECONDS", 2.0)
+    result = await asyncio.to_thread(lambda: invoke("refer", "c-1", "--event-id", "ref-1"))
+    assert result.exit_code == 3, result.output
+    assert result.stderr == (
+        "Error: Temporal did not answer within 2 seconds. Is the worker running (`ips up` "
+        "runs it)? The event may still be recorded once the worker runs: to be sure, send it "
+        "again with --event-id ref-1 (a repeat is recorded once).\n"
+    )
+    assert ips.store.list_events() == []

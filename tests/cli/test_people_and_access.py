@@ -180,6 +180,9 @@ def test_a_token_read_from_the_environment(ips: Ips) -> None:
     # `Ips` passes the token as IPS_TOKEN, as `export IPS_TOKEN=...` does.
     listed = ips.json("people", "list", "consumer", token=token)
     assert [c["id"] for c in listed["consumers"]] == ["c-1"]
+    # An empty IPS_TOKEN is no token: the operator of the server, who sees everyone.
+    listed = ips.json("people", "list", "consumer", token="")
+    assert [c["id"] for c in listed["consumers"]] == ["c-1", "c-2"]
 
 
 def test_an_employer_contact_about_no_consumer_goes_to_the_specialists_log(ips: Ips) -> None:
