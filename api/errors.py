@@ -130,7 +130,7 @@ async def _on_service_error(request: Request, err: Exception) -> JSONResponse:
 
 async def _on_http_error(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, HTTPException)
-    field = {404: "path", 405: "method"}.get(err.status_code)
+    field = {400: "body", 404: "path", 405: "method"}.get(err.status_code)
     reason = {404: "there is no such resource", 405: "is not allowed here"}.get(
         err.status_code, str(err.detail)
     )

@@ -25,9 +25,11 @@ CREATED: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorOut, "description": "The id is already in use."}
 }
 
-SupervisorId = Annotated[Id, Path(description="The supervisor's id.")]
-SpecialistId = Annotated[Id, Path(description="The specialist's id.")]
-ConsumerId = Annotated[Id, Path(description="The consumer's id (the agency's case id).")]
+SupervisorId = Annotated[Id, Path(description="The supervisor's id.", examples=["sup-1"])]
+SpecialistId = Annotated[Id, Path(description="The specialist's id.", examples=["es-1"])]
+ConsumerId = Annotated[
+    Id, Path(description="The consumer's id (the agency's case id).", examples=["c-1"])
+]
 
 
 def _changes(body: Any) -> dict[str, Any]:
