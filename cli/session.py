@@ -114,7 +114,7 @@ def staff_session(
     store: Store | None = None
     try:
         with available():
-            policy = _policy()
+            policy = policy_from_environment()
             store = _open_store()
             services = Services(store=store, connect=temporal_client.connect, policy=policy)
             # An empty IPS_TOKEN is no token, as for the other variables.
@@ -144,7 +144,8 @@ def staff_session(
             store.dispose()
 
 
-def _policy() -> Policy:
+def policy_from_environment() -> Policy:
+    """The policy of IPS_POLICY_FILE, else the defaults (`ips api` and `ips up` use it too)."""
     path = os.environ.get(POLICY_FILE_VARIABLE)
     if not path:
         return Policy()
