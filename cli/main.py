@@ -2,6 +2,7 @@
 
 import typer
 
+from api.cli import api_command
 from cli.access import tokens_app, users_app
 from cli.journeys import due, event, refer, show
 from cli.people import people_app
@@ -31,6 +32,7 @@ def main() -> None:
 
 # Commands, one line each.
 app.command("up")(up)
+app.command("api")(api_command)
 app.command("simulate")(simulate_command)
 app.add_typer(policy_app, name="policy")
 app.add_typer(people_app, name="people")

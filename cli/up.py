@@ -1,4 +1,5 @@
-"""`ips up`: the embedded stack (Temporal dev server, app database, worker) on this computer."""
+"""`ips up`: the embedded stack (Temporal dev server, app database, worker, web
+API) on this computer."""
 
 import asyncio
 import contextlib
@@ -6,16 +7,19 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 import temporal_client
+
+if TYPE_CHECKING:
+    from rules.policy import Policy
 
 HOST = "127.0.0.1"
 DATABASE_URL_VARIABLE = "IPS_DATABASE_URL"
@@ -61,14 +65,15 @@ def up(
         typer.Option("--ui-port", help="Port of the Temporal web page, to look at journeys."),
     ] = 8233,
     api_port: Annotated[
-        int, typer.Option("--api-port", help="Port for the web API (kept for a later version).")
+        int,
+        typer.Option("--api-port", help="Port of the web API (its documentation is at /docs)."),
     ] = 8000,
 ) -> None:
     """Start IPS journeys on this computer and keep it running until Ctrl-C.
 
-    Starts Temporal (which keeps every consumer's journey), the app database and
-    the worker that sends reminders. Everything is kept in the data folder, so
-    stopping and starting again loses nothing.
+    Starts Temporal (which keeps every consumer's journey), the app database, the
+    worker that sends reminders and the web API on 127.0.0.1. Everything is kept
+    in the data folder, so stopping and starting again loses nothing.
     """
     data_dir = data_dir.resolve()
     settings = StackSettings(
@@ -86,36 +91,76 @@ def up(
 
 
 async def run_stack(settings: StackSettings) -> None:
-    """Run until Ctrl-C or SIGTERM: the worker stops first, then the Temporal server."""
+    """Run until Ctrl-C or SIGTERM: the API and the worker stop first, then the
+    Temporal server."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, _request_stop, stop)
     try:
-        for port in (settings.temporal_port, settings.ui_port):
+        for port in (settings.temporal_port, settings.ui_port, settings.api_port):
             if await _port_answers(port):
                 raise StackError(
                     f"port {port} on {HOST} is already in use (is `ips up` already running?). "
                     "Stop the other program or choose another port with "
-                    "--temporal-port / --ui-port."
+                    "--temporal-port / --ui-port / --api-port."
                 )
         # Imported here, not at the top: `ips --help` need not load every package,
         # and a broken worker shows before the server starts.
         import worker
+        from api.server import ApiError
+        from cli.session import policy_from_environment
+        from service.errors import Invalid
 
+        try:
+            policy = policy_from_environment()
+        except Invalid as error:
+            raise StackError(f"{error.field}: {error.reason}") from None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         server = await _start_temporal_server(settings)
         try:
             client = await _wait_until_ready(server, settings, stop)
             if client is not None:
-                _print_status(settings)
-                await worker.serve(client, database_url=settings.database_url, stop=stop)
+                async with _serving_api(client, settings, policy):
+                    _print_status(settings)
+                    await worker.serve(client, database_url=settings.database_url, stop=stop)
+        except ApiError as error:
+            raise StackError(str(error)) from None
         finally:
             await _stop_temporal_server(server)
         typer.echo("Stopped.")
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+
+
+@contextlib.asynccontextmanager
+async def _serving_api(
+    client: Client, settings: StackSettings, policy: "Policy"
+) -> AsyncIterator[None]:
+    """The web API on HOST:api_port, in this event loop, on the worker's database
+    and Temporal client."""
+    from api.server import ApiServer
+    from service.errors import Unavailable
+    from service.journeys import Services, available
+    from store import Store
+
+    async def connect() -> Client:
+        return client
+
+    store = Store(settings.database_url)
+    try:
+        try:
+            with available():
+                # Before the worker makes it too: two makers at once could collide.
+                store.create_schema()
+        except Unavailable as error:
+            raise StackError(f"{error} ({_shown_url(settings.database_url)})") from None
+        services = Services(store=store, connect=connect, policy=policy)
+        async with ApiServer(services, host=HOST, port=settings.api_port):
+            yield
+    finally:
+        store.dispose()
 
 
 def _request_stop(stop: asyncio.Event) -> None:
@@ -130,9 +175,7 @@ def _print_status(settings: StackSettings) -> None:
     typer.echo(f"  Temporal address:  {settings.temporal_address}")
     typer.echo(f"  Database:          {_shown_url(settings.database_url)}")
     typer.echo(f"  Data folder:       {settings.data_dir}")
-    typer.echo(
-        f"  Web API:           not part of this build yet (port {settings.api_port} is kept for it)"
-    )
+    typer.echo(f"  Web API:           http://{HOST}:{settings.api_port}/docs")
     typer.echo(READY_MESSAGE)
 
 

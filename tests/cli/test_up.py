@@ -2,12 +2,14 @@
 
 import importlib
 import importlib.util
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -53,7 +55,9 @@ def _port_answers(port: int) -> bool:
     return True
 
 
-def _ips_up(data_dir: Path, temporal_port: int, ui_port: int) -> subprocess.Popen[str]:
+def _ips_up(
+    data_dir: Path, temporal_port: int, ui_port: int, api_port: int
+) -> subprocess.Popen[str]:
     environment = {k: v for k, v in os.environ.items() if k != "IPS_DATABASE_URL"}
     return subprocess.Popen(
         [
@@ -65,6 +69,8 @@ def _ips_up(data_dir: Path, temporal_port: int, ui_port: int) -> subprocess.Pope
             str(temporal_port),
             "--ui-port",
             str(ui_port),
+            "--api-port",
+            str(api_port),
         ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -79,8 +85,8 @@ def _ips_up(data_dir: Path, temporal_port: int, ui_port: int) -> subprocess.Pope
 )
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_sigterm_stops_everything_it_started(tmp_path: Path) -> None:
-    temporal_port, ui_port = _free_port(), _free_port()
-    process = _ips_up(tmp_path / "var", temporal_port, ui_port)
+    temporal_port, ui_port, api_port = _free_port(), _free_port(), _free_port()
+    process = _ips_up(tmp_path / "var", temporal_port, ui_port, api_port)
     output: list[str] = []
     ready = threading.Event()
 
@@ -98,6 +104,8 @@ def test_sigterm_stops_everything_it_started(tmp_path: Path) -> None:
         started = _children(process.pid)
         assert started, "`ips up` said it was ready but runs no Temporal server"
         assert _port_answers(temporal_port)
+        with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/readyz", timeout=10) as ready:
+            assert json.load(ready) == {"status": "ready", "database": "ok", "temporal": "ok"}
 
         process.send_signal(signal.SIGTERM)
 
@@ -106,6 +114,7 @@ def test_sigterm_stops_everything_it_started(tmp_path: Path) -> None:
         assert "Traceback" not in "".join(output)
         assert [pid for pid in started if _is_running(pid)] == []
         assert not _port_answers(temporal_port)
+        assert not _port_answers(api_port)
         assert (tmp_path / "var" / "temporal.db").is_file()
     finally:
         if process.poll() is None:
@@ -139,3 +148,33 @@ def test_help_explains_the_command_to_staff() -> None:
     assert "Ctrl-C" in result.stdout
     for option in ("--data-dir", "--temporal-port", "--ui-port", "--api-port"):
         assert option in result.stdout
+
+
+def test_refuses_an_api_port_already_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+
+        result = subprocess.run(
+            [
+                str(IPS),
+                "up",
+                "--data-dir",
+                str(tmp_path),
+                "--temporal-port",
+                str(_free_port()),
+                "--ui-port",
+                str(_free_port()),
+                "--api-port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert result.returncode == 1
+    assert f"port {port}" in result.stderr
+    assert "--api-port" in result.stderr
+    assert "Traceback" not in result.stderr

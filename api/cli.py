@@ -1,0 +1,67 @@
+"""`ips api`: the web API alone, on the database and Temporal named by the
+environment (as the staff commands use them)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+
+import temporal_client
+from api.server import ApiError, ApiServer
+from cli.session import database_url, policy_from_environment
+from service.errors import Invalid, Unavailable
+from service.journeys import Services, available
+from store import Store, StoreError
+
+
+def api_command(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every network).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web API (documentation at /docs) until Ctrl-C.
+
+    It uses the database of IPS_DATABASE_URL (default sqlite:///var/ips.db) and
+    the Temporal server of IPS_TEMPORAL_ADDRESS (default localhost:7233), with
+    the policy of IPS_POLICY_FILE. `ips up` serves the API too; this is for
+    running it on its own.
+    """
+    try:
+        asyncio.run(_serve_alone(host, port))
+    except (ApiError, Invalid, Unavailable) as err:
+        typer.secho(f"ips api: {err}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+
+
+async def _serve_alone(host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    url = database_url()
+    try:
+        store = Store(url)
+    except StoreError as err:
+        raise Invalid("IPS_DATABASE_URL", str(err).split(": ", 1)[-1]) from None
+    try:
+        with available():
+            store.create_schema()
+        services = Services(
+            store=store, connect=temporal_client.connect, policy=policy_from_environment()
+        )
+        async with ApiServer(services, host=host, port=port) as server:
+            shown = make_url(url).render_as_string(hide_password=True)
+            typer.echo(f"IPS journeys web API: {server.url} (documentation: {server.url}/docs)")
+            typer.echo(f"  Database: {shown}")
+            typer.echo("Press Ctrl-C to stop.")
+            await stop.wait()
+            typer.echo("Stopping...")
+    finally:
+        store.dispose()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
