@@ -3,8 +3,9 @@
 Service errors map to their statuses (404, 409, 422, 401, 503); a request that
 fails validation names its first bad field, as a dotted path in the body or a
 parameter's name; a database or Temporal outage is a 503 with Retry-After.
-Anything else is logged (the route and the exception's type and frames, never
-its message, which may quote a person's details) and answered with a plain 500.
+Anything else is logged (the route, the exception's type and where it was
+raised, never its message, which may quote a person's details) and answered
+with a plain 500.
 """
 
 from __future__ import annotations
@@ -175,7 +176,11 @@ class CatchAll:
         if isinstance(err, DataError):
             # PostgreSQL refuses some text (a NUL character) that no check names.
             return error_response(422, "body", "contains characters that cannot be stored")
-        frames = "".join(traceback.format_tb(err.__traceback__))
+        # Where it happened, without values or source lines.
+        frames = "\n".join(
+            f"  {frame.filename}:{frame.lineno} in {frame.name}"
+            for frame in traceback.extract_tb(err.__traceback__)
+        )
         log.error(
             "unexpected %s in %s %s\n%s", type(err).__name__, scope.get("method"), route, frames
         )

@@ -3,11 +3,13 @@ refused request changes nothing."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from service import journeys
 from tests.api.conftest import TZ, Api
 
 
@@ -300,3 +302,21 @@ async def test_dates_and_numbers_beyond_reason_are_refused_and_the_journey_goes_
         url, headers=api.es1, json={"type": "contact", "method": "phone", "at": api.now_local()}
     )
     assert recorded.status_code == 202, recorded.text
+
+
+async def test_an_unexpected_failure_is_a_plain_500_and_its_log_names_no_one(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise ValueError("Alex Smith, c-1, +15555550123")
+
+    monkeypatch.setattr(journeys, "outreach_log", broken)
+    with caplog.at_level(logging.ERROR, logger="ips.api"):
+        answer = await api.http.get("/consumers/c-1/outreach", headers=api.admin)
+
+    assert answer.status_code == 500
+    assert answer.json()["error"]["field"] is None
+    assert "Alex" not in answer.text and "ValueError" not in answer.text
+    assert "Traceback" not in answer.text and ".py" not in answer.text
+    assert "ValueError" in caplog.text and "/consumers/{id}/outreach" in caplog.text
+    assert "Alex" not in caplog.text and "c-1" not in caplog.text
