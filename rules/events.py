@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 
 class EventError(ValueError):
@@ -38,12 +38,26 @@ class EventEnvelope:
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
+# Dates a journey can compute with: beyond these, date arithmetic (a year of
+# follow-along, the time-zone conversion) would overflow inside the workflow.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
+def _in_range(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_in_range)]
+Day = Annotated[date, AfterValidator(_in_range)]
+
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     event_id: NonEmpty
-    at: datetime
+    at: Moment
     consumer: str | None = None
     recorded_by: str | None = None
 
@@ -81,7 +95,7 @@ class BenefitsPlanningOffered(_Event):
 class AppointmentScheduled(_Event):
     type: Literal["appointment_scheduled"]
     appointment_id: NonEmpty
-    start: datetime
+    start: Moment
     duration_minutes: Annotated[int, Field(gt=0, le=24 * 60)]
     place: NonEmpty
 
@@ -96,7 +110,7 @@ class JobStarted(_Event):
     job_id: NonEmpty
     employer: NonEmpty
     title: NonEmpty
-    start_date: date
+    start_date: Day
     hours_per_week: Annotated[float, Field(gt=0, le=168)]
     hourly_wage: Annotated[float, Field(ge=0)]
     competitive: bool
@@ -112,7 +126,7 @@ class JobChanged(_Event):
 class JobEnded(_Event):
     type: Literal["job_ended"]
     job_id: NonEmpty
-    end_date: date
+    end_date: Day
     reason: str | None = None
 
 
@@ -217,7 +231,7 @@ def parse_event(envelope: EventEnvelope) -> Event:
         first = err.errors()[0]
         loc = [str(p) for p in first["loc"] if str(p) != envelope.type]
         name = ".".join(loc) or "event"
-        reason = first["msg"]
+        reason = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             reason = f"is not a field of {envelope.type} events"
         elif first["type"] == "missing":
