@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from service.errors import Conflict, Invalid, NotFound, Unauthenticated
 from store import (
@@ -18,6 +18,7 @@ from store import (
     ApiTokenRecord,
     ConsumerRecord,
     SpecialistRecord,
+    StaffChangeRecord,
     StaffUserRecord,
     Store,
     StoreError,
@@ -44,6 +45,28 @@ class Actor:
 # The operator of this machine (the `ips` command run on the server itself),
 # who sets up the first users and tokens.
 LOCAL_ADMIN = Actor(user_id="local-admin", role="admin")
+
+
+def record_change(
+    store: Store,
+    actor: Actor,
+    action: str,
+    kind: str,
+    record_id: str,
+    fields: list[str] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Note who changed what (field names only, never values) in the staff audit trail."""
+    store.record_staff_change(
+        StaffChangeRecord(
+            at=now or datetime.now(UTC),
+            user_id=actor.user_id,
+            action=action,
+            kind=kind,
+            record_id=record_id,
+            fields=sorted(fields or []),
+        )
+    )
 
 
 def hash_token(token: str) -> str:
@@ -90,6 +113,7 @@ def add_user(
         store.upsert_staff_user(record)
     except StoreError as err:
         raise Invalid(err.field or "user", str(err)) from None
+    record_change(store, actor, "add", "user", user_id, ["name", "role", "person_id"], now)
     return record
 
 
@@ -132,6 +156,7 @@ def create_token(
         expires_at=now + timedelta(days=days),
     )
     store.add_token(record)
+    record_change(store, actor, "create", "token", record.id, ["user_id", "expires_at"], now)
     return token, record
 
 
@@ -145,6 +170,7 @@ def revoke_token(store: Store, token_id: str, now: datetime, actor: Actor = LOCA
     except NotFound:
         raise NotFound("token", token_id) from None
     store.revoke_token(token_id, now)
+    record_change(store, actor, "revoke", "token", token_id, ["revoked_at"], now)
 
 
 def authenticate(store: Store, token: str | None, now: datetime) -> Actor:

@@ -9,7 +9,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rules import calendar
-from service.access import Actor, visible_consumer, visible_specialist
+from service.access import Actor, record_change, visible_consumer, visible_specialist
 from service.errors import Conflict, Invalid, NotFound
 from store import (
     ConsumerRecord,
@@ -210,12 +210,17 @@ def consumer_in(r: ConsumerRecord) -> dict[str, Any]:
 # ---------------------------------------------------------------- operations
 
 
-def _store_call(fn: Any, *args: Any) -> None:
+def _save(
+    store: Store, actor: Actor, action: str, kind: str, save: Any, record: Any, data: Any
+) -> None:
+    """Write a person and note who did it, and which fields, in the audit trail."""
     try:
-        fn(*args)
+        save(record)
     except StoreError as err:
         field = (err.field or "").split(".")[-1] or "body"
         raise Invalid(field, str(err).split(": ", 1)[-1]) from None
+    fields = sorted(data) if isinstance(data, dict) else []
+    record_change(store, actor, action, kind, record.id, fields)
 
 
 def add_supervisor(store: Store, actor: Actor, data: Any) -> SupervisorRecord:
@@ -225,7 +230,7 @@ def add_supervisor(store: Store, actor: Actor, data: Any) -> SupervisorRecord:
     if store.get_supervisor(p.id) is not None:
         raise Conflict("id", f"supervisor {p.id!r} already exists")
     record = supervisor_record(p)
-    _store_call(store.upsert_supervisor, record)
+    _save(store, actor, "add", "supervisor", store.upsert_supervisor, record, data)
     return record
 
 
@@ -235,7 +240,7 @@ def update_supervisor(store: Store, actor: Actor, id: str, changes: Any) -> Supe
     if current is None or not allowed:
         raise NotFound("supervisor", id)
     record = supervisor_record(parse_person(SupervisorIn, _merged(supervisor_in(current), changes)))
-    _store_call(store.upsert_supervisor, record)
+    _save(store, actor, "update", "supervisor", store.upsert_supervisor, record, changes)
     return record
 
 
@@ -249,7 +254,7 @@ def add_specialist(store: Store, actor: Actor, data: Any) -> SpecialistRecord:
     if store.get_specialist(p.id) is not None:
         raise Conflict("id", f"specialist {p.id!r} already exists")
     record = specialist_record(p)
-    _store_call(store.upsert_specialist, record)
+    _save(store, actor, "add", "specialist", store.upsert_specialist, record, data)
     return record
 
 
@@ -258,7 +263,7 @@ def update_specialist(store: Store, actor: Actor, id: str, changes: Any) -> Spec
     p = parse_person(SpecialistIn, _merged(specialist_in(current), changes))
     _check_team(store, actor, p.supervisor)
     record = specialist_record(p)
-    _store_call(store.upsert_specialist, record)
+    _save(store, actor, "update", "specialist", store.upsert_specialist, record, changes)
     return record
 
 
@@ -270,7 +275,7 @@ def add_consumer(store: Store, actor: Actor, data: Any) -> ConsumerRecord:
         visible_consumer(store, actor, p.id)
         raise Conflict("id", f"consumer {p.id!r} already exists")
     record = consumer_record(p)
-    _store_call(store.upsert_consumer, record)
+    _save(store, actor, "add", "consumer", store.upsert_consumer, record, data)
     return record
 
 
@@ -282,7 +287,7 @@ def update_consumer(store: Store, actor: Actor, id: str, changes: Any) -> Consum
         raise Invalid("specialist", "use reassignment to change the specialist")
     p = parse_person(ConsumerIn, _merged(consumer_in(current), changes))
     record = consumer_record(p, sms_consent=current.sms_consent)
-    _store_call(store.upsert_consumer, record)
+    _save(store, actor, "update", "consumer", store.upsert_consumer, record, changes)
     return record
 
 

@@ -15,6 +15,7 @@ from store.records import (
     NotificationRecord,
     OutreachRecord,
     SpecialistRecord,
+    StaffChangeRecord,
     StaffUserRecord,
     SupervisorRecord,
     TreatmentTeamMember,
@@ -24,6 +25,7 @@ from store.store import Store
 __all__ = [
     "STAFF_ROLES",
     "ApiTokenRecord",
+    "StaffChangeRecord",
     "StaffUserRecord",
     "AppointmentRecord",
     "ConsentChangeRecord",

@@ -277,3 +277,21 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class StaffChange(Base):
+    """Who changed which record, when: the audit trail of everything that is not
+    a journey event (those are in `events`, with `recorded_by`)."""
+
+    __tablename__ = "staff_changes"
+    __table_args__ = (Index(None, "kind", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    # The staff user (or `local-admin`, the operator on the server itself).
+    user_id: Mapped[str]
+    action: Mapped[str]
+    kind: Mapped[str]
+    record_id: Mapped[str]
+    # Names of the fields written, never their values.
+    fields: Mapped[list[str]]

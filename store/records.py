@@ -202,3 +202,13 @@ class ApiTokenRecord:
     created_at: datetime
     expires_at: datetime
     revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StaffChangeRecord:
+    at: datetime
+    user_id: str
+    action: str
+    kind: str
+    record_id: str
+    fields: list[str] = field(default_factory=list)

@@ -37,6 +37,7 @@ from store.models import (
     Notification,
     Outreach,
     Specialist,
+    StaffChange,
     StaffUser,
     Supervisor,
 )
@@ -58,6 +59,7 @@ from store.records import (
     NotificationRecord,
     OutreachRecord,
     SpecialistRecord,
+    StaffChangeRecord,
     StaffUserRecord,
     SupervisorRecord,
     TreatmentTeamMember,
@@ -496,6 +498,21 @@ class Store:
             if row.revoked_at is None:
                 row.revoked_at = at
             return True
+
+    def record_staff_change(self, r: StaffChangeRecord) -> None:
+        _check_aware(r.at, "StaffChangeRecord.at")
+        with self._write() as s:
+            s.add(StaffChange(**_values(r)))
+
+    def list_staff_changes(
+        self, kind: str | None = None, record_id: str | None = None
+    ) -> list[StaffChangeRecord]:
+        query = select(StaffChange).order_by(StaffChange.at, StaffChange.id)
+        if kind is not None:
+            query = query.where(StaffChange.kind == kind)
+        if record_id is not None:
+            query = query.where(StaffChange.record_id == record_id)
+        return self._all(StaffChangeRecord, query)
 
     def list_supervisors(self) -> list[SupervisorRecord]:
         return self._all(SupervisorRecord, select(Supervisor).order_by(Supervisor.id))

@@ -122,3 +122,34 @@ def test_a_supervisor_adds_specialists_to_their_own_team_only(store: Store) -> N
         )
     assert err.value.field == "supervisor"
     assert store.get_specialist("es-10") is None
+
+
+def test_every_staff_write_is_recorded_with_who_made_it(store: Store) -> None:
+    from service.people import update_consumer
+
+    supervisor = access.Actor("u-sup1", "supervisor", "sup-1")
+    add_consumer(
+        store,
+        supervisor,
+        {"id": "c-9", "name": "Sam Roe", "specialist": "es-2", "timezone": "UTC"},
+    )
+    update_consumer(store, supervisor, "c-9", {"phone": "+15555550199"})
+    access.add_user(store, user_id="u-es2", name="Es Two", role="specialist",
+                    person_id="es-2", now=NOW, actor=supervisor)  # fmt: skip
+    _, token = access.create_token(store, user_id="u-es2", now=NOW, actor=supervisor)
+    access.revoke_token(store, token.id, NOW, actor=supervisor)
+
+    changes = sorted(
+        (c.user_id, c.action, c.kind, c.record_id, c.fields) for c in store.list_staff_changes()
+    )
+    assert changes == sorted(
+        [
+            ("u-sup1", "add", "consumer", "c-9", ["id", "name", "specialist", "timezone"]),
+            ("u-sup1", "update", "consumer", "c-9", ["phone"]),
+            ("u-sup1", "add", "user", "u-es2", ["name", "person_id", "role"]),
+            ("u-sup1", "create", "token", token.id, ["expires_at", "user_id"]),
+            ("u-sup1", "revoke", "token", token.id, ["revoked_at"]),
+        ]
+    )
+    # Field names only: the new phone number itself is not copied into the trail.
+    assert all("+1555" not in str(c) for c in store.list_staff_changes())
