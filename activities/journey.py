@@ -6,9 +6,10 @@ notification key make a retried call find its earlier work and do nothing new.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from temporalio import activity
@@ -377,13 +378,9 @@ class JourneyActivities:
         ]
 
 
-def _date(value: Any) -> Any:
-    from datetime import date
-
+def _date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _replace(record: Any, changes: dict[str, Any]) -> Any:
-    import dataclasses
-
     return dataclasses.replace(record, **changes)
