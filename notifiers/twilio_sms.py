@@ -1,0 +1,209 @@
+"""Text messages through Twilio Programmable Messaging, with the official `twilio` SDK.
+
+Sends through a Messaging Service (preferred: Twilio picks the sender and
+handles STOP) or from one number. Settings are checked when the notifier is
+built, so malformed credentials stop the worker at start-up, not at the first
+reminder.
+
+Privacy: no exception message or log line carries a phone number or a body.
+Twilio's own error texts quote the number, so they are never passed on; an
+error names the message by its idempotency key, the Twilio error code and the
+HTTP status.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import requests
+from twilio.base import values
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from notifiers.base import Delivery, NotifierError, OutgoingMessage
+
+log = logging.getLogger("ips.notifiers")
+
+ACCOUNT_SID_SETTING = "IPS_TWILIO_ACCOUNT_SID"
+AUTH_TOKEN_SETTING = "IPS_TWILIO_AUTH_TOKEN"
+MESSAGING_SERVICE_SID_SETTING = "IPS_TWILIO_MESSAGING_SERVICE_SID"
+FROM_NUMBER_SETTING = "IPS_TWILIO_FROM_NUMBER"
+STATUS_CALLBACK_SETTING = "IPS_TWILIO_STATUS_CALLBACK_URL"
+BASE_URL_SETTING = "IPS_TWILIO_BASE_URL"
+
+INVALID_NUMBER = 21211
+UNSUBSCRIBED = 21610
+_CODE_WORDS = {
+    INVALID_NUMBER: "the 'To' number is not a valid phone number",
+    UNSUBSCRIBED: "the recipient has unsubscribed (replied STOP)",
+}
+
+_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+_AUTH_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
+_MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+
+class TwilioSmsError(NotifierError):
+    """A text Twilio did not accept. `code` is Twilio's error code, when it gave one."""
+
+    def __init__(
+        self, message: str, *, retryable: bool, code: int | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message, retryable=retryable)
+        self.code = code
+        self.status = status
+
+
+def _setting(setting: str, argument: str) -> str:
+    return f"{setting} ({argument})"
+
+
+def _check(value: str, pattern: re.Pattern[str], setting: str, argument: str, shape: str) -> str:
+    # The value itself is never echoed: it may be a secret, and it is in the environment anyway.
+    if not pattern.fullmatch(value):
+        raise ValueError(
+            f"{_setting(setting, argument)} is malformed: it must be {shape} "
+            f"(got {len(value)} characters)"
+        )
+    return value
+
+
+def _check_url(value: str, setting: str, argument: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"{_setting(setting, argument)} is malformed: it must be an absolute http(s) URL"
+        )
+    return value
+
+
+class TwilioSmsNotifier:
+    """Sends channel "sms" messages; the Message SID is the provider id."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        messaging_service_sid: str | None = None,
+        from_number: str | None = None,
+        status_callback: str | None = None,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._account_sid = _check(
+            account_sid,
+            _ACCOUNT_SID,
+            ACCOUNT_SID_SETTING,
+            "account_sid",
+            "'AC' followed by 32 hexadecimal digits",
+        )
+        _check(auth_token, _AUTH_TOKEN, AUTH_TOKEN_SETTING, "auth_token", "32 hexadecimal digits")
+        sender_settings = (
+            f"{_setting(MESSAGING_SERVICE_SID_SETTING, 'messaging_service_sid')} "
+            f"or {_setting(FROM_NUMBER_SETTING, 'from_number')}"
+        )
+        if messaging_service_sid and from_number:
+            raise ValueError(f"set only one of {sender_settings}, not both")
+        if not messaging_service_sid and not from_number:
+            raise ValueError(f"set one of {sender_settings}: Twilio needs a sender")
+        if messaging_service_sid:
+            _check(
+                messaging_service_sid,
+                _MESSAGING_SERVICE_SID,
+                MESSAGING_SERVICE_SID_SETTING,
+                "messaging_service_sid",
+                "'MG' followed by 32 hexadecimal digits",
+            )
+        if from_number:
+            _check(
+                from_number,
+                _E164,
+                FROM_NUMBER_SETTING,
+                "from_number",
+                "an E.164 phone number such as +15551234567",
+            )
+        if status_callback:
+            _check_url(status_callback, STATUS_CALLBACK_SETTING, "status_callback")
+        if base_url:
+            _check_url(base_url, BASE_URL_SETTING, "base_url")
+        self._messaging_service_sid = messaging_service_sid or None
+        self._from_number = from_number or None
+        self._status_callback = status_callback or None
+        self.http_client = TwilioHttpClient(timeout=timeout)
+        # Settings come from IPS_* only: the SDK's own TWILIO_* variables (region,
+        # edge) would silently send to another host.
+        self._client = Client(account_sid, auth_token, http_client=self.http_client, environment={})
+        if base_url:
+            # A local fake or mock server standing in for https://api.twilio.com.
+            self._client.api.base_url = base_url.rstrip("/")
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> TwilioSmsNotifier | None:
+        """The notifier the IPS_TWILIO_* settings describe, or None when no Twilio
+        credentials are set. Malformed or half-set settings raise ValueError."""
+        account_sid = environ.get(ACCOUNT_SID_SETTING, "").strip()
+        auth_token = environ.get(AUTH_TOKEN_SETTING, "").strip()
+        if not account_sid and not auth_token:
+            return None
+        if not account_sid or not auth_token:
+            missing = ACCOUNT_SID_SETTING if not account_sid else AUTH_TOKEN_SETTING
+            raise ValueError(f"{missing} is not set: Twilio needs both an account SID and token")
+        return cls(
+            account_sid,
+            auth_token,
+            messaging_service_sid=environ.get(MESSAGING_SERVICE_SID_SETTING, "").strip() or None,
+            from_number=environ.get(FROM_NUMBER_SETTING, "").strip() or None,
+            status_callback=environ.get(STATUS_CALLBACK_SETTING, "").strip() or None,
+            base_url=environ.get(BASE_URL_SETTING, "").strip() or None,
+        )
+
+    def send(self, message: OutgoingMessage) -> Delivery:
+        key = message.idempotency_key
+        if message.channel != "sms":
+            raise TwilioSmsError(
+                f"{message.channel} message {key}: the Twilio notifier sends sms only",
+                retryable=False,
+            )
+        failure: TwilioSmsError
+        # The error is raised outside the `except` blocks so that it carries no
+        # __context__: Twilio's exception quotes the phone number.
+        try:
+            created = self._client.api.v2010.accounts(self._account_sid).messages.create(
+                to=message.to,
+                body=message.body,
+                messaging_service_sid=self._messaging_service_sid or values.unset,
+                from_=self._from_number or values.unset,
+                status_callback=self._status_callback or values.unset,
+            )
+        except (TwilioRestException, TwilioServiceException) as err:
+            failure = _refused(key, status=err.status, code=err.code)
+        except requests.Timeout:
+            failure = TwilioSmsError(f"sms {key}: Twilio did not answer in time", retryable=True)
+        except requests.RequestException as err:
+            failure = TwilioSmsError(
+                f"sms {key}: Twilio could not be reached ({type(err).__name__})", retryable=True
+            )
+        else:
+            log.info("sms %s accepted by Twilio as %s", key, created.sid)
+            return Delivery(provider_id=created.sid, status="sent")
+        raise failure
+
+
+def _refused(key: str, *, status: int, code: int | None) -> TwilioSmsError:
+    retryable = status == 429 or status >= 500
+    what = f"Twilio error {code}" if code is not None else "Twilio error"
+    words = _CODE_WORDS.get(code) if code is not None else None
+    detail = f"{what}: {words}" if words else what
+    verb = "could not take" if retryable else "refused"
+    return TwilioSmsError(
+        f"sms {key}: Twilio {verb} the message ({detail}, HTTP {status})",
+        retryable=retryable,
+        code=code,
+        status=status,
+    )
