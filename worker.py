@@ -17,8 +17,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+import notifiers.router
 from activities.journey import AgencySettings, JourneyActivities
-from notifiers import ConsoleNotifier, Notifier
+from notifiers import Notifier
 from store import Store
 from workflows.journey import TASK_QUEUE, ConsumerJourney
 
@@ -58,15 +59,22 @@ def agency_from_environment() -> AgencySettings:
 
 
 def notifier_from_environment() -> Notifier:
-    log.warning("No SMS or email provider is configured: messages are logged, not sent.")
-    return ConsoleNotifier()
+    return notifiers.router.notifier_from_environment(os.environ)
 
 
-async def serve(client: Client, *, database_url: str, stop: asyncio.Event) -> None:
+async def serve(
+    client: Client,
+    *,
+    database_url: str,
+    stop: asyncio.Event,
+    notifier: Notifier | None = None,
+) -> None:
     """Run the worker on `database_url` until `stop` is set."""
     store = Store(database_url)
     store.create_schema()
-    activities = JourneyActivities(store, notifier_from_environment(), agency_from_environment())
+    if notifier is None:
+        notifier = notifier_from_environment()
+    activities = JourneyActivities(store, notifier, agency_from_environment())
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, activities, executor=executor)
         async with worker:

@@ -116,6 +116,12 @@ async def run_stack(settings: StackSettings) -> None:
             policy = policy_from_environment()
         except Invalid as error:
             raise StackError(f"{error.field}: {error.reason}") from None
+        try:
+            # Provider settings are checked before anything starts: a mistake there
+            # would otherwise lose messages, not stop the stack.
+            notifier = worker.notifier_from_environment()
+        except ValueError as error:
+            raise StackError(str(error)) from None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         server = await _start_temporal_server(settings)
         try:
@@ -123,7 +129,9 @@ async def run_stack(settings: StackSettings) -> None:
             if client is not None:
                 async with _serving_api(client, settings, policy):
                     _print_status(settings)
-                    await worker.serve(client, database_url=settings.database_url, stop=stop)
+                    await worker.serve(
+                        client, database_url=settings.database_url, stop=stop, notifier=notifier
+                    )
         except ApiError as error:
             raise StackError(str(error)) from None
         finally:
