@@ -23,17 +23,15 @@ import worker
 from activities.journey import AgencySettings, JourneyActivities
 from notifiers import RecordingNotifier
 from rules import calendar
-from rules.events import EventError, parse_event
+from rules.events import EventError
 from rules.journey import JourneyView
+from service.access import LOCAL_ADMIN
+from service.errors import Invalid
+from service.journeys import Services, record_employer_contact
+from service.people import consumer_record, specialist_record, supervisor_record
 from simulate.scenario import Scenario, ScenarioError, ScenarioEvent, load_scenario
 from store import (
-    ConsumerRecord,
-    EmployerContactRecord,
-    EventRecord,
-    SpecialistRecord,
     Store,
-    SupervisorRecord,
-    TreatmentTeamMember,
 )
 from temporal_client import TEMPORAL_TEST_SERVER, find_program
 from workflows.client import send_event
@@ -74,48 +72,12 @@ async def run_scenario(
 
 
 def _load_people(store: Store, scenario: Scenario) -> None:
-    for sup in scenario.supervisors:
-        store.upsert_supervisor(
-            SupervisorRecord(
-                id=sup.id, name=sup.name, email=sup.email, timezone=sup.timezone, phone=sup.phone
-            )
-        )
-    for es in scenario.specialists:
-        store.upsert_specialist(
-            SpecialistRecord(
-                id=es.id,
-                name=es.name,
-                email=es.email,
-                timezone=es.timezone,
-                phone=es.phone,
-                channels=list(es.channels),
-                supervisor_id=es.supervisor,
-                fte=es.fte,
-            )
-        )
-    for c in scenario.consumers:
-        member = c.treatment_team_member
-        store.upsert_consumer(
-            ConsumerRecord(
-                id=c.id,
-                name=c.name,
-                specialist_id=c.specialist,
-                timezone=c.timezone,
-                phone=c.phone,
-                email=c.email,
-                sms_consent=c.sms_consent,
-                language=c.language,
-                treatment_team_member=None
-                if member is None
-                else TreatmentTeamMember(
-                    id=member.id,
-                    name=member.name,
-                    role=member.role,
-                    email=member.email,
-                    phone=member.phone,
-                ),
-            )
-        )
+    for supervisor in scenario.supervisors:
+        store.upsert_supervisor(supervisor_record(supervisor))
+    for specialist in scenario.specialists:
+        store.upsert_specialist(specialist_record(specialist))
+    for consumer in scenario.consumers:
+        store.upsert_consumer(consumer_record(consumer))
 
 
 async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, JourneyView | None]:
@@ -166,30 +128,17 @@ async def _record(client: Client, store: Store, scenario: Scenario, ev: Scenario
     envelope = ev.envelope
     if envelope.consumer is None:
         # An employer contact of the specialist's own: it belongs to their log,
-        # not to a journey.
-        event = parse_event(envelope)
-        fields = envelope.fields
-        store.add_employer_contact(
-            EmployerContactRecord(
-                event_id=envelope.event_id,
-                specialist_id=fields["specialist"],
-                employer=fields["employer"],
-                face_to_face=bool(getattr(event, "face_to_face", False)),
-                consumer_id=None,
-                at=ev.instant,
-            )
-        )
-        store.record_event(
-            EventRecord(
-                event_id=envelope.event_id,
-                type=envelope.type,
-                at=ev.instant,
-                consumer_id=None,
-                payload=dict(fields),
-                recorded_by=envelope.recorded_by,
-                recorded_at=ev.instant,
-            )
-        )
+        # not to a journey. Recorded as the API and `ips event` record it, on the
+        # simulation's clock.
+        async def connected() -> Client:
+            return client
+
+        services = Services(store, connected, scenario.policy, now=lambda: ev.instant)
+        data = {**envelope.fields, "event_id": envelope.event_id, "at": ev.instant.isoformat()}
+        try:
+            record_employer_contact(services, LOCAL_ADMIN, str(data["specialist"]), data)
+        except Invalid as err:
+            raise ScenarioError(f"events[{ev.index}].{err.field}: {err.reason}") from None
         return
     try:
         await send_event(client, store, envelope, scenario.policy)
