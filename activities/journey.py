@@ -68,6 +68,14 @@ class ConsentChangeInput:
     key: str
 
 
+@dataclass
+class TextOutcome:
+    """What became of a text to the consumer, and their consent as stored then."""
+
+    status: str
+    sms_consent: str
+
+
 class UnknownPersonError(Exception):
     pass
 
@@ -83,6 +91,7 @@ class JourneyActivities:
     @activity.defn
     def load_profile(self, consumer_id: str) -> Profile:
         consumer = self._consumer(consumer_id)
+        consent = self.store.list_consent_changes(consumer_id)
         specialist = self.store.get_specialist(consumer.specialist_id)
         if specialist is None:
             raise ApplicationError(
@@ -99,6 +108,7 @@ class JourneyActivities:
             has_treatment_team_member=consumer.treatment_team_member is not None,
             sms_consent=consumer.sms_consent,
             prior_referrals=self.store.count_referrals(consumer.id),
+            disclosure_version=consent[-1].disclosure_version if consent else None,
         )
 
     @activity.defn
@@ -293,7 +303,13 @@ class JourneyActivities:
             )
 
     @activity.defn
-    def send_consumer_text(self, text: ConsumerText) -> None:
+    def send_consumer_text(self, text: ConsumerText) -> TextOutcome:
+        """Send (or record as skipped) one text to the consumer.
+
+        Consent is checked here, when the text goes, against the stored state:
+        a provider's opt-out (Twilio 21610) recorded since the journey last
+        looked counts. The outcome tells the journey the consent it found.
+        """
         consumer = self._consumer(text.consumer_id)
         label = self.agency.sender_label
         if text.kind == "appointment_reminder":
@@ -312,6 +328,12 @@ class JourneyActivities:
         else:
             body = messages.help_reply(sender_label=label, contact_phone=self.agency.contact_phone)
         status = text.status
+        if (
+            status == "sent"
+            and text.kind == "appointment_reminder"
+            and consumer.sms_consent != "opted_in"
+        ):
+            status = "skipped_no_consent"
         if status == "sent" and not consumer.phone:
             status = "failed"
         record = NotificationRecord(
@@ -329,14 +351,34 @@ class JourneyActivities:
             error="no phone number on file" if status == "failed" else None,
         )
         if status != "sent":
-            self.store.claim_notification(record)
-            return
-        self._deliver(record, consumer.phone or "")
+            stored, _ = self.store.claim_notification(record)
+            return TextOutcome(stored.status, consumer.sms_consent)
+        status = self._deliver(record, consumer.phone or "")
+        return TextOutcome(status, self._consumer(text.consumer_id).sms_consent)
 
-    def _deliver(self, record: NotificationRecord, address: str) -> None:
+    def _deliver(self, record: NotificationRecord, address: str) -> str:
+        """Send the message at most once; its outbox status afterwards.
+
+        The row is `sending` (committed) before the provider is called. An
+        attempt that finds it `sending` is a retry after a worker died during
+        the provider call: the provider may have the message, so it is not sent
+        again; the provider's status callback settles it. A retryable error
+        gives the row back (`pending`) and raises, for Temporal to retry with
+        backoff. Any other exception (a bug, a cancellation) leaves it `sending`:
+        the provider may have it.
+        """
+        key = record.idempotency_key
         stored, _ = self.store.claim_notification(record)
-        if stored.status != "pending":
-            return  # sent (or settled) by an earlier attempt
+        if stored.status == "sending":
+            log.warning(
+                "%s %s: an earlier attempt stopped during the provider call; "
+                "not sent again (the provider's status callback settles it)",
+                record.channel,
+                key,
+            )
+            return stored.status
+        if stored.status != "pending" or not self.store.start_sending(key):
+            return stored.status  # sent (or settled) by an earlier attempt
         try:
             delivery = self.notifier.send(
                 OutgoingMessage(
@@ -344,17 +386,36 @@ class JourneyActivities:
                     to=address,
                     body=record.body,
                     subject=record.subject,
-                    idempotency_key=record.idempotency_key,
+                    idempotency_key=key,
                 )
             )
         except NotifierError as err:
             if err.retryable:
+                self.store.update_notification(key, status="pending")
                 raise
-            self.store.update_notification(record.idempotency_key, status="failed", error=str(err))
-            log.warning("%s %s failed: %s", record.channel, record.idempotency_key, err)
-            return
+            self.store.update_notification(key, status="failed", error=str(err))
+            log.warning("%s %s failed: %s", record.channel, key, err)
+            if err.opted_out and record.recipient_role == "consumer" and record.consumer_id:
+                self._opted_out_by_provider(record.consumer_id, key)
+            return "failed"
         self.store.update_notification(
-            record.idempotency_key, status=delivery.status, provider_id=delivery.provider_id
+            key, status=delivery.status, provider_id=delivery.provider_id
+        )
+        return delivery.status
+
+    def _opted_out_by_provider(self, consumer_id: str, key: str) -> None:
+        """The provider refused a text because the consumer unsubscribed (Twilio
+        21610): their consent is `opted_out` from now on."""
+        latest = self.store.list_consent_changes(consumer_id)
+        self.store.record_consent_change(
+            ConsentChangeRecord(
+                key=f"{key}/provider_opt_out",
+                consumer_id=consumer_id,
+                state="opted_out",
+                at=activity.info().current_attempt_scheduled_time,
+                source="twilio:21610",
+                disclosure_version=latest[-1].disclosure_version if latest else None,
+            )
         )
 
     def _consumer(self, consumer_id: str) -> ConsumerRecord:

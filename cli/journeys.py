@@ -318,6 +318,7 @@ def journey_json(view: JourneyView) -> dict[str, Any]:
         "sms_consent": view.sms_consent,
         "policy_version": view.policy_version,
         "due_contacts": [_view_due_json(view.consumer, d) for d in view.due_contacts],
+        "flagged_for_staff": list(view.flagged_for_staff),
     }
 
 
@@ -397,6 +398,11 @@ def _print_journey(view: JourneyView) -> None:
             ("texts", view.sms_consent),
         ]
     )
+    if view.flagged_for_staff:
+        typer.echo(
+            "Asked in their own words to stop texts (texts stopped; please check with them): "
+            f"text reply {', '.join(view.flagged_for_staff)}"
+        )
     typer.echo()
     if not view.due_contacts:
         typer.echo("No due contacts open or missed.")

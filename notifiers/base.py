@@ -22,11 +22,13 @@ class Delivery:
 
 
 class NotifierError(Exception):
-    """A message that could not be delivered. `retryable` says whether trying again may help."""
+    """A message that could not be delivered. `retryable` says whether trying again
+    may help; `opted_out` that the provider says the recipient unsubscribed."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, opted_out: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.opted_out = opted_out
 
 
 class Notifier(Protocol):

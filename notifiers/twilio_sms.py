@@ -54,7 +54,7 @@ class TwilioSmsError(NotifierError):
     def __init__(
         self, message: str, *, retryable: bool, code: int | None = None, status: int | None = None
     ) -> None:
-        super().__init__(message, retryable=retryable)
+        super().__init__(message, retryable=retryable, opted_out=code == UNSUBSCRIBED)
         self.code = code
         self.status = status
 

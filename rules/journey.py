@@ -98,6 +98,8 @@ class Profile:
     has_treatment_team_member: bool = False
     sms_consent: str = "none"
     prior_referrals: int = 0
+    # The disclosure text version of the consumer's latest consent record.
+    disclosure_version: str | None = None
 
 
 @dataclass
@@ -120,7 +122,11 @@ class JourneyState:
     specialist_unreached_attempts: int = 0
     appointments: dict[str, Appointment] = field(default_factory=dict)
     recent_event_ids: list[str] = field(default_factory=list)
+    # sms_reply events that asked to stop texts in the consumer's own words.
     flagged_for_staff: list[str] = field(default_factory=list)
+    # The disclosure text the consumer's consent was given under: every later
+    # change by reply records it too.
+    disclosure_version: str | None = None
 
     @classmethod
     def new(cls, profile: Profile, policy: Policy) -> JourneyState:
@@ -134,6 +140,7 @@ class JourneyState:
             sms_consent=profile.sms_consent,
             referral_no=profile.prior_referrals,
             closed=True,  # until the referral arrives
+            disclosure_version=profile.disclosure_version,
         )
 
 
@@ -390,6 +397,7 @@ def apply_event(state: JourneyState, event: Event, now: datetime) -> Effects:
         state.appointments[event.appointment_id].cancelled = True
     elif isinstance(event, SmsConsentRecorded):
         state.sms_consent = "pending"
+        state.disclosure_version = event.disclosure_version
         effects.consent_changes.append(
             ConsentChange(
                 state="pending", source="staff", disclosure_version=event.disclosure_version
@@ -893,7 +901,7 @@ def _handle_reply(state: JourneyState, event: SmsReply, now: datetime, effects: 
             ConsentChange(
                 state=reply.new_state,
                 source=f"sms:{reply.keyword or 'free_text'}",
-                disclosure_version=None,
+                disclosure_version=state.disclosure_version,
             )
         )
     if reply.flag_for_staff:
@@ -908,6 +916,14 @@ def _handle_reply(state: JourneyState, event: SmsReply, now: datetime, effects: 
                 status="sent",
             )
         )
+
+
+def consent_as_stored(state: JourneyState, sms_consent: str) -> None:
+    """The consent found in the store when a text went. Only an opt-out can be
+    news: the provider refused a text because the consumer unsubscribed (Twilio
+    21610), and the store has recorded it. No later text goes until they opt in."""
+    if sms_consent == "opted_out":
+        state.sms_consent = "opted_out"
 
 
 # ---------------------------------------------------------------- views
@@ -936,6 +952,8 @@ class JourneyView:
     sms_consent: str
     policy_version: str
     due_contacts: list[DueContactView]
+    # Event ids of text replies that asked to stop in the consumer's own words.
+    flagged_for_staff: list[str] = field(default_factory=list)
 
 
 def view(state: JourneyState, now: datetime) -> JourneyView:
@@ -962,4 +980,5 @@ def view(state: JourneyState, now: datetime) -> JourneyView:
             for dc in state.due_contacts
             if dc.status in (OPEN, MISSED)
         ],
+        flagged_for_staff=list(state.flagged_for_staff),
     )

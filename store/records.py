@@ -15,6 +15,9 @@ DUE_CONTACT_STATUSES = frozenset({"open", "done", "missed", "cancelled", "not_ap
 NOTIFICATION_STATUSES = frozenset(
     {
         "pending",
+        # Handed to the provider by an attempt that has not recorded its answer
+        # (or that died before it could): never handed over again.
+        "sending",
         "sent",
         "skipped_no_consent",
         "skipped_too_late",

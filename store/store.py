@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Engine, Select, create_engine, event, func, select
+from sqlalchemy import CursorResult, Engine, Select, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
@@ -398,6 +398,18 @@ class Store:
                 select(Notification).where(Notification.idempotency_key == r.idempotency_key)
             ).one()
             return _record(NotificationRecord, row), claimed
+
+    def start_sending(self, key: str) -> bool:
+        """Move the notification from `pending` to `sending`, committed before the
+        provider is called. False when it is not pending: another attempt has it,
+        and it must not be handed to the provider again."""
+        with self._write() as s:
+            result = s.execute(
+                update(Notification)
+                .where(Notification.idempotency_key == key, Notification.status == "pending")
+                .values(status="sending", updated_at=datetime.now(UTC))
+            )
+            return bool(cast(CursorResult[Any], result).rowcount)
 
     def update_notification(
         self,

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         JourneyActivities,
         RecordEventInput,
         SaveDueContactsInput,
+        TextOutcome,
     )
     from rules import journey as rules
     from rules.events import EventEnvelope, EventError, Reassigned, event_fields, parse_event
@@ -200,9 +201,16 @@ class ConsumerJourney:
                     state.consumer_id, change, now, f"{state.consumer_id}/{now.isoformat()}/{n}"
                 ),
             )
-        sends = [
-            _activity(JourneyActivities.send_staff_reminder, reminder)
-            for reminder in effects.reminders
-        ] + [_activity(JourneyActivities.send_consumer_text, text) for text in effects.texts]
-        if sends:
-            await asyncio.gather(*sends)
+        if not (effects.reminders or effects.texts):
+            return
+        outcomes = await asyncio.gather(
+            *[
+                _activity(JourneyActivities.send_staff_reminder, reminder)
+                for reminder in effects.reminders
+            ],
+            *[_activity(JourneyActivities.send_consumer_text, text) for text in effects.texts],
+        )
+        for outcome in outcomes[len(effects.reminders) :]:
+            # None in histories recorded before texts reported their outcome.
+            if isinstance(outcome, TextOutcome):
+                rules.consent_as_stored(state, outcome.sms_consent)
