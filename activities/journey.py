@@ -306,11 +306,16 @@ class JourneyActivities:
                 start=text.appointment_start,
                 place=text.place,
                 send_at=text.send_at,
+                language=consumer.language,
             )
         elif text.kind == "opt_in_confirmation":
-            body = messages.opt_in_confirmation(sender_label=label)
+            body = messages.opt_in_confirmation(sender_label=label, language=consumer.language)
         else:
-            body = messages.help_reply(sender_label=label, contact_phone=self.agency.contact_phone)
+            body = messages.help_reply(
+                sender_label=label,
+                contact_phone=self.agency.contact_phone,
+                language=consumer.language,
+            )
         status = text.status
         if status == "sent" and not consumer.phone:
             status = "failed"
