@@ -200,3 +200,42 @@ def help_reply(*, sender_label: str, contact_phone: str | None, language: str = 
             contact_phone=contact_phone,
         )
     return render("help_reply", language, sender_label=sender_label)
+
+
+# ---------------------------------------------------------------- SMS segments
+
+# GSM 03.38: the basic character set (one septet each; 0x1B, the escape to the
+# extension table, left out) and the extension table (escape + one: two septets).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+def sms_encoding(body: str) -> str:
+    """GSM-7 when every character is in the GSM-7 tables, else UCS-2 (one á is enough)."""
+    return "GSM-7" if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in body) else "UCS-2"
+
+
+def sms_segments(body: str) -> int:
+    """How many segments a carrier bills for `body`.
+
+    One segment holds 160 GSM-7 septets or 70 UCS-2 code units; a longer text
+    is split into parts of 153 or 67 (the rest carries the part header), and a
+    character is never split across two parts.
+    """
+    if sms_encoding(body) == "GSM-7":
+        units = [2 if c in GSM7_EXTENSION else 1 for c in body]
+        single, part = 160, 153
+    else:
+        units = [len(c.encode("utf-16-le")) // 2 for c in body]
+        single, part = 70, 67
+    if sum(units) <= single:
+        return 1
+    segments, used = 1, 0
+    for unit in units:
+        if used + unit > part:
+            segments, used = segments + 1, 0
+        used += unit
+    return segments
