@@ -38,9 +38,12 @@ log = logging.getLogger("ips.activities")
 
 @dataclass(frozen=True)
 class AgencySettings:
+    # Texts are signed with the sender label; the legal name is kept apart and
+    # goes into no text (SPEC §7).
     sender_label: str = "Your employment team"
     app_url: str = "http://127.0.0.1:8000"
     contact_phone: str | None = None
+    legal_name: str | None = None
 
 
 @dataclass
