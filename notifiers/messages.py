@@ -5,10 +5,13 @@ and a link. Never a diagnosis, program name or clinical word; a text to a
 consumer is signed with the agency's sender label, never its legal name.
 
 A template holds a message's sentences with `$name` placeholders
-(`string.Template`). The words that fill them in (weekday and month names,
-today and tomorrow) are tables here, one per language, so that no text depends
-on the machine's locale. Staff messages are in English; consumer texts are in
-the consumer's language.
+(`string.Template`), one file per message and language. A message with an
+optional part has a file for each form (`help_reply`, `help_reply_with_phone`);
+a phrase that changes with the case has its own small file
+(`staff_reminder_is_due_by`, `appointment_reminder_on_day`, `day`). The words
+that fill them in (weekday and month names, today and tomorrow) are tables
+here, one per language, so that no text depends on the machine's locale.
+Staff messages are in English; consumer texts are in the consumer's language.
 """
 
 from __future__ import annotations
