@@ -55,6 +55,7 @@ def agency_from_environment() -> AgencySettings:
         sender_label=os.environ.get("IPS_SMS_SENDER_LABEL", AgencySettings.sender_label),
         app_url=os.environ.get("IPS_APP_URL", AgencySettings.app_url),
         contact_phone=os.environ.get("IPS_AGENCY_PHONE") or None,
+        legal_name=os.environ.get("IPS_AGENCY_NAME", AgencySettings.legal_name),
     )
 
 

@@ -38,9 +38,12 @@ log = logging.getLogger("ips.activities")
 
 @dataclass(frozen=True)
 class AgencySettings:
+    # Texts are signed with the sender label; the legal name is kept apart and
+    # goes into no text (SPEC §7).
     sender_label: str = "Your employment team"
     app_url: str = "http://127.0.0.1:8000"
     contact_phone: str | None = None
+    legal_name: str | None = None
 
 
 @dataclass
@@ -322,11 +325,16 @@ class JourneyActivities:
                 start=text.appointment_start,
                 place=text.place,
                 send_at=text.send_at,
+                language=consumer.language,
             )
         elif text.kind == "opt_in_confirmation":
-            body = messages.opt_in_confirmation(sender_label=label)
+            body = messages.opt_in_confirmation(sender_label=label, language=consumer.language)
         else:
-            body = messages.help_reply(sender_label=label, contact_phone=self.agency.contact_phone)
+            body = messages.help_reply(
+                sender_label=label,
+                contact_phone=self.agency.contact_phone,
+                language=consumer.language,
+            )
         status = text.status
         if (
             status == "sent"

@@ -1,11 +1,30 @@
-"""Message bodies. Minimum necessary data only: initials, case id, the rule in
-plain words, dates and a link. Never a diagnosis, program name or clinical word."""
+"""Message bodies, rendered from the template files in `notifiers/templates/<language>/`.
+
+Minimum necessary data only: initials, case id, the rule in plain words, dates
+and a link. Never a diagnosis, program name or clinical word; a text to a
+consumer is signed with the agency's sender label, never its legal name.
+
+A template holds a message's sentences with `$name` placeholders
+(`string.Template`), one file per message and language. A message with an
+optional part has a file for each form (`help_reply`, `help_reply_with_phone`);
+a phrase that changes with the case has its own small file
+(`staff_reminder_is_due_by`, `appointment_reminder_on_day`, `day`). The words
+that fill them in (weekday and month names, today and tomorrow) are tables
+here, one per language, so that no text depends on the machine's locale.
+Staff messages are in English; consumer texts are in the consumer's language.
+"""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import date, datetime
+from importlib import resources
+from string import Template
 
 from rules.due import rule_in_words
+
+LANGUAGES = ("en", "es")
 
 KIND_WORDS = {
     "due_soon": "Due soon",
@@ -14,13 +33,96 @@ KIND_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class _DayWords:
+    weekdays: tuple[str, ...]  # Monday first, as date.weekday() counts
+    months: tuple[str, ...]  # January first
+    today: str
+    tomorrow: str
+
+
+_DAY_WORDS = {
+    "en": _DayWords(
+        weekdays=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        months=(
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ),
+        today="today",
+        tomorrow="tomorrow",
+    ),
+    "es": _DayWords(
+        weekdays=("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+        months=(
+            "enero", "febrero", "marzo", "abril", "mayo", "junio",
+            "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+        ),
+        today="hoy",
+        tomorrow="mañana",
+    ),
+}  # fmt: skip
+
+
+class MessageTemplateError(LookupError):
+    """A template that is missing or malformed, or a placeholder no value was given for."""
+
+
+def render(name: str, language: str = "en", **values: str) -> str:
+    """The template `<language>/<name>.txt` with every placeholder filled in."""
+    try:
+        return _template(language, name).substitute(values)
+    except KeyError as missing:
+        raise MessageTemplateError(
+            f"template {language}/{name}.txt has the placeholder ${missing.args[0]}, "
+            "which this message does not fill in"
+        ) from None
+
+
+@functools.cache
+def _template(language: str, name: str) -> Template:
+    _check_language(language)
+    resource = resources.files("notifiers") / "templates" / language / f"{name}.txt"
+    try:
+        text = resource.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MessageTemplateError(
+            f"no template {language}/{name}.txt in notifiers/templates"
+        ) from None
+    template = Template(text.removesuffix("\n"))
+    if not template.is_valid():
+        raise MessageTemplateError(
+            f"template {language}/{name}.txt has a $ that starts no placeholder "
+            "(a placeholder is $name or ${name}; write $$ for a dollar sign)"
+        )
+    return template
+
+
+def _check_language(language: str) -> None:
+    if language not in LANGUAGES:
+        raise MessageTemplateError(
+            f"no message texts in language {language!r}: there are {', '.join(LANGUAGES)}"
+        )
+
+
 def initials(name: str) -> str:
     parts = [p for p in name.replace("-", " ").split() if p]
     return "".join(f"{p[0].upper()}." for p in parts[:3]) or "?"
 
 
-def _day(d: date) -> str:
-    return f"{d:%a} {d:%b} {d.day}"
+def _day(d: date, language: str = "en") -> str:
+    _check_language(language)
+    words = _DAY_WORDS[language]
+    return render(
+        "day",
+        language,
+        weekday=words.weekdays[d.weekday()],
+        month=words.months[d.month - 1],
+        day=str(d.day),
+    )
+
+
+def _clock(t: datetime) -> str:
+    """2:00 PM, in English and Spanish texts alike."""
+    return f"{t.hour % 12 or 12}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
 
 
 def staff_reminder(
@@ -34,47 +136,109 @@ def staff_reminder(
     send_on: date,
     link: str,
 ) -> tuple[str, str]:
-    """(subject, body) of a reminder to staff about one due contact."""
-    who = f"{initials(consumer_name)} ({case_id})"
-    what = rule_in_words(rule)
-    heading = KIND_WORDS.get(kind, kind)
-    subject = f"{heading}: {what} for {who}"
+    """(subject, body) of a reminder to staff about one due contact, in English."""
+    values = {
+        "heading": KIND_WORDS.get(kind, kind),
+        "rule": rule_in_words(rule),
+        "consumer": f"{initials(consumer_name)} ({case_id})",
+        "link": link,
+    }
     if kind == "overdue":
-        when = f"was due {_day(due)}"
+        when = render("staff_reminder_was_due", due=_day(due))
     elif kind == "due_today" and send_on == due:
-        when = "is due today"
+        when = render("staff_reminder_is_due_today")
     else:
-        when = f"is due by {_day(due)}"
-    window = "" if window_start == due else f" (window opened {_day(window_start)})"
-    body = f"{heading}: {what} for {who} {when}{window}. {link}"
+        when = render("staff_reminder_is_due_by", due=_day(due))
+    subject = render("staff_reminder_subject", **values)
+    if window_start == due:
+        body = render("staff_reminder", **values, when=when)
+    else:
+        body = render(
+            "staff_reminder_with_window", **values, when=when, window_start=_day(window_start)
+        )
     return subject, body
 
 
 def appointment_reminder(
-    *, sender_label: str, specialist_first_name: str, start: datetime, place: str, send_at: datetime
+    *,
+    sender_label: str,
+    specialist_first_name: str,
+    start: datetime,
+    place: str,
+    send_at: datetime,
+    language: str = "en",
 ) -> str:
-    local_start = start
-    days = (local_start.date() - send_at.astimezone(start.tzinfo).date()).days
+    _check_language(language)
+    words = _DAY_WORDS[language]
+    days = (start.date() - send_at.astimezone(start.tzinfo).date()).days
     if days == 0:
-        when = "today"
+        when = words.today
     elif days == 1:
-        when = "tomorrow"
+        when = words.tomorrow
     else:
-        when = f"on {local_start:%a} {local_start:%b} {local_start.day}"
-    clock = f"{local_start:%I:%M %p}".lstrip("0")
-    return (
-        f"Reminder from {sender_label}: meeting with {specialist_first_name} {when} {clock} "
-        f"at {place}. Reply STOP to opt out."
+        when = render("appointment_reminder_on_day", language, day=_day(start.date(), language))
+    return render(
+        "appointment_reminder",
+        language,
+        sender_label=sender_label,
+        specialist_first_name=specialist_first_name,
+        when=when,
+        time=_clock(start),
+        # Spanish: "a la 1:00 PM", but "a las 2:00 PM".
+        a_las="a la" if start.hour % 12 == 1 else "a las",
+        place=place,
     )
 
 
-def opt_in_confirmation(*, sender_label: str) -> str:
-    return (
-        f"{sender_label}: reply YES to get appointment reminder texts. "
-        "Msg&data rates may apply. Reply HELP for help, STOP to opt out."
-    )
+def opt_in_confirmation(*, sender_label: str, language: str = "en") -> str:
+    return render("opt_in_confirmation", language, sender_label=sender_label)
 
 
-def help_reply(*, sender_label: str, contact_phone: str | None) -> str:
-    contact = f" Call {contact_phone}." if contact_phone else ""
-    return f"{sender_label}:{contact} Msg&data rates may apply. Reply STOP to opt out."
+def help_reply(*, sender_label: str, contact_phone: str | None, language: str = "en") -> str:
+    if contact_phone:
+        return render(
+            "help_reply_with_phone",
+            language,
+            sender_label=sender_label,
+            contact_phone=contact_phone,
+        )
+    return render("help_reply", language, sender_label=sender_label)
+
+
+# ---------------------------------------------------------------- SMS segments
+
+# GSM 03.38: the basic character set (one septet each; 0x1B, the escape to the
+# extension table, left out) and the extension table (escape + one: two septets).
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+def sms_encoding(body: str) -> str:
+    """GSM-7 when every character is in the GSM-7 tables, else UCS-2 (one á is enough)."""
+    return "GSM-7" if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in body) else "UCS-2"
+
+
+def sms_segments(body: str) -> int:
+    """How many segments a carrier bills for `body`.
+
+    One segment holds 160 GSM-7 septets or 70 UCS-2 code units; a longer text
+    is split into parts of 153 or 67 (the rest carries the part header), and a
+    character is never split across two parts.
+    """
+    if sms_encoding(body) == "GSM-7":
+        units = [2 if c in GSM7_EXTENSION else 1 for c in body]
+        single, part = 160, 153
+    else:
+        units = [len(c.encode("utf-16-le")) // 2 for c in body]
+        single, part = 70, 67
+    if sum(units) <= single:
+        return 1
+    segments, used = 1, 0
+    for unit in units:
+        if used + unit > part:
+            segments, used = segments + 1, 0
+        used += unit
+    return segments

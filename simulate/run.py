@@ -29,7 +29,7 @@ from service.access import LOCAL_ADMIN
 from service.errors import Invalid
 from service.journeys import Services, record_employer_contact
 from service.people import consumer_record, specialist_record, supervisor_record
-from simulate.scenario import Scenario, ScenarioError, ScenarioEvent, load_scenario
+from simulate.scenario import Agency, Scenario, ScenarioError, ScenarioEvent, load_scenario
 from store import (
     Store,
 )
@@ -71,6 +71,17 @@ async def run_scenario(
     return SimulationSummary(len(scenario.events), due, sent, out_dir)
 
 
+def agency_settings(agency: Agency) -> AgencySettings:
+    """A scenario's agency as the activities see it. Without an `sms_sender_label`,
+    texts are signed with the default label, never with the agency's (legal) name."""
+    return AgencySettings(
+        sender_label=agency.sms_sender_label or AgencySettings.sender_label,
+        app_url=agency.app_url,
+        contact_phone=agency.contact_phone,
+        legal_name=agency.name,
+    )
+
+
 def _load_people(store: Store, scenario: Scenario) -> None:
     for supervisor in scenario.supervisors:
         store.upsert_supervisor(supervisor_record(supervisor))
@@ -81,16 +92,7 @@ def _load_people(store: Store, scenario: Scenario) -> None:
 
 
 async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, JourneyView | None]:
-    agency = scenario.agency
-    activities = JourneyActivities(
-        store,
-        RecordingNotifier(),
-        AgencySettings(
-            sender_label=agency.sms_sender_label or agency.name,
-            app_url=agency.app_url,
-            contact_phone=agency.contact_phone,
-        ),
-    )
+    activities = JourneyActivities(store, RecordingNotifier(), agency_settings(scenario.agency))
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
         data_converter=pydantic_data_converter,

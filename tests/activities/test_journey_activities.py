@@ -15,7 +15,7 @@ from activities.journey import (
 )
 from notifiers import RecordingNotifier
 from rules.due import DueContact
-from rules.journey import StaffReminder
+from rules.journey import ConsumerText, StaffReminder
 from store import ConsumerRecord, SpecialistRecord, Store, TreatmentTeamMember
 
 WHEN = datetime(2041, 3, 4, 13, 0, tzinfo=UTC)
@@ -172,3 +172,35 @@ def test_saving_the_same_due_contacts_again_adds_no_change(
     assert (stored.status, stored.satisfied_on) == ("done", date(2041, 3, 6))
     changes = store.list_due_contact_changes(dc.key)
     assert [c.status for c in changes] == ["open", "done"]
+
+
+@pytest.mark.parametrize(
+    ("language", "opening"),
+    [("en", "Wellspring Works: reply YES"), ("es", "Wellspring Works: responda YES")],
+)
+def test_consumer_texts_are_in_the_consumers_language(
+    store: Store, notifier: RecordingNotifier, language: str, opening: str
+) -> None:
+    store.upsert_consumer(
+        ConsumerRecord(
+            id="c-2",
+            name="Alexandra María Gómez-Smith",
+            specialist_id="es-1",
+            timezone="America/New_York",
+            phone="+15555550124",
+            language=language,
+        )
+    )
+    activities = JourneyActivities(store, notifier, AgencySettings(sender_label="Wellspring Works"))
+    text = ConsumerText(
+        key="c-2/consent/1",
+        consumer_id="c-2",
+        kind="opt_in_confirmation",
+        send_at=WHEN,
+        status="sent",
+    )
+    ActivityEnvironment().run(activities.send_consumer_text, text)
+
+    [message] = notifier.sent
+    assert message.body.startswith(opening)
+    assert [n.body for n in store.list_notifications("c-2")] == [message.body]
