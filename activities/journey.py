@@ -79,6 +79,11 @@ class TextOutcome:
     sms_consent: str
 
 
+# How an idempotency key names the recipient. Keys go into log lines, and
+# "treatment" would say more about the consumer than a log line may.
+_KEY_ROLES = {"specialist": "specialist", "treatment_team_member": "team"}
+
+
 class UnknownPersonError(Exception):
     pass
 
@@ -289,7 +294,7 @@ class JourneyActivities:
         for role, person_id, tz, channel, address in targets:
             self._deliver(
                 NotificationRecord(
-                    idempotency_key=f"{reminder.key}/{role}/{channel}",
+                    idempotency_key=f"{reminder.key}/{_KEY_ROLES[role]}/{channel}",
                     channel=channel,
                     recipient_role=role,
                     recipient_id=person_id,

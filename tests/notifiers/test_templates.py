@@ -349,11 +349,6 @@ def test_copies_to_the_treatment_team_name_neither(run: Run) -> None:
     _assert_none(_problems(run, log_records=[]))  # their log lines: the next test
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a copy's idempotency key names the role treatment_team_member, and the "
-    "console notifier logs the key",
-)
 def test_log_lines_about_copies_to_the_treatment_team_have_no_clinical_word(
     run: Run, caplog: pytest.LogCaptureFixture
 ) -> None:
