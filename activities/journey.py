@@ -334,6 +334,8 @@ class JourneyActivities:
             )
         elif text.kind == "opt_in_confirmation":
             body = messages.opt_in_confirmation(sender_label=label, language=consumer.language)
+        elif text.kind == "opt_out_confirmation":
+            body = messages.opt_out_confirmation(sender_label=label, language=consumer.language)
         else:
             body = messages.help_reply(
                 sender_label=label,

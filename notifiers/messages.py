@@ -194,6 +194,11 @@ def opt_in_confirmation(*, sender_label: str, language: str = "en") -> str:
     return render("opt_in_confirmation", language, sender_label=sender_label)
 
 
+def opt_out_confirmation(*, sender_label: str, language: str = "en") -> str:
+    """Our own answer to STOP, sent only where the policy says the provider sends none."""
+    return render("opt_out_confirmation", language, sender_label=sender_label)
+
+
 def help_reply(*, sender_label: str, contact_phone: str | None, language: str = "en") -> str:
     if contact_phone:
         return render(

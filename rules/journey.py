@@ -906,6 +906,17 @@ def _handle_reply(state: JourneyState, event: SmsReply, now: datetime, effects: 
         )
     if reply.flag_for_staff:
         state.flagged_for_staff.append(event.event_id)
+    elif reply.new_state == "opted_out" and state.policy.send_own_stop_reply:
+        # Twilio answers STOP itself unless the agency turned that off.
+        effects.texts.append(
+            ConsumerText(
+                key=f"{state.consumer_id}/opt_out_confirmation/{event.event_id}",
+                consumer_id=state.consumer_id,
+                kind="opt_out_confirmation",
+                send_at=now,
+                status="sent",
+            )
+        )
     if reply.help:
         effects.texts.append(
             ConsumerText(

@@ -229,7 +229,7 @@ def _staff_reminders(roles: list[str]) -> Iterator[StaffReminder]:
 
 
 def _consumer_texts(place: str) -> Iterator[ConsumerText]:
-    for kind in ("opt_in_confirmation", "help_reply"):
+    for kind in ("opt_in_confirmation", "opt_out_confirmation", "help_reply"):
         yield ConsumerText(
             key=f"{CASE_ID}/{kind}/ev-1",
             consumer_id=CASE_ID,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from rules.consent import classify_reply
+from rules.policy import Policy
 from tests.rules.conftest import JourneyDriver
 
 STOP_WORDS = [
@@ -136,3 +137,20 @@ def test_a_free_text_opt_out_is_flagged_and_gets_no_reply(
     assert journey.state.sms_consent == "opted_out"
     assert journey.state.flagged_for_staff == ["sms-9"]
     assert journey.texts == []
+
+
+def test_an_agency_that_answers_stop_itself_sends_its_own_reply(
+    new_journey: Callable[..., JourneyDriver],
+) -> None:
+    """Where the agency's number does not answer STOP for it (policy
+    send_own_stop_reply), the journey answers; still not to a free-text stop."""
+    journey = new_journey(sms_consent="opted_in", policy=Policy(send_own_stop_reply=True))
+    journey.event("referred", "2041-01-07T10:00")
+    journey.event("sms_reply", "2041-01-08T09:00", event_id="sms-1", body="no more texts")
+    journey.event("sms_reply", "2041-01-08T09:05", body="START")
+    journey.event("sms_reply", "2041-01-08T09:10", event_id="sms-3", body="Stop.")
+
+    assert journey.state.sms_consent == "opted_out"
+    assert [(t.kind, t.key) for t in journey.texts] == [
+        ("opt_out_confirmation", "c-1/opt_out_confirmation/sms-3")
+    ]
