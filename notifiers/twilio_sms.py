@@ -48,6 +48,22 @@ _CODE_WORDS = {
     UNSUBSCRIBED: "the recipient has unsubscribed (replied STOP)",
 }
 
+# Twilio's message statuses as the outbox's: Twilio has the message (queued to
+# sent), then its outcome. Statuses not named here (receiving, partially_delivered)
+# change nothing.
+OUTBOX_STATUSES = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
+}
+
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _AUTH_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
 _MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
