@@ -178,3 +178,29 @@ def test_refuses_an_api_port_already_in_use(tmp_path: Path) -> None:
     assert f"port {port}" in result.stderr
     assert "--api-port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_refuses_a_malformed_public_url_before_starting_anything(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            str(IPS),
+            "up",
+            "--data-dir",
+            str(tmp_path),
+            "--temporal-port",
+            str(_free_port()),
+            "--ui-port",
+            str(_free_port()),
+            "--api-port",
+            str(_free_port()),
+        ],
+        env={**os.environ, "IPS_PUBLIC_URL": "ips.example.org"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "IPS_PUBLIC_URL (public_url) is malformed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "temporal.db").exists()
