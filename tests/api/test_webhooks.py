@@ -6,6 +6,7 @@ secret, is refused with 403 and changes nothing."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -19,12 +20,14 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from api.webhooks import WebhookSettings
-from notifiers import OutgoingMessage
+from notifiers import OutgoingMessage, RecordingNotifier
 from notifiers.twilio_sms import TwilioSmsNotifier
-from store import NotificationRecord
+from store import NotificationRecord, Store
 from tests.api.conftest import (
     AUTH_TOKEN,
     PUBLIC_URL,
@@ -33,7 +36,9 @@ from tests.api.conftest import (
     TZ,
     WEBHOOK_SETTINGS,
     Api,
+    Clock,
     running_api,
+    stack_services,
 )
 from tests.notifiers.fake_twilio import running_fake_twilio
 
@@ -322,6 +327,56 @@ async def test_without_a_public_url_the_twilio_webhooks_refuse(
 
     assert answer.status_code == 403
     assert "IPS_PUBLIC_URL is not set" in answer.json()["error"]["reason"]
+
+
+async def test_temporal_down_answers_503_so_that_twilio_sends_the_text_again(
+    hooked: Api,
+) -> None:
+    async def unreachable() -> Client:
+        raise RuntimeError("Failed client connect: connection refused")
+
+    services = dataclasses.replace(hooked.services, connect=unreachable, _client=None)
+    transport = httpx.ASGITransport(app=create_app(services, WEBHOOK_SETTINGS))
+    events = hooked.store.list_events("c-4")
+    form = text_in("STOP")
+    async with httpx.AsyncClient(transport=transport, base_url="http://ips") as http:
+        answer = await http.post(
+            SMS, data=form, headers={"X-Twilio-Signature": twilio_signature(PUBLIC_URL + SMS, form)}
+        )
+
+    assert answer.status_code == 503, answer.text
+    assert int(answer.headers["Retry-After"]) > 0
+    assert "Temporal" in answer.json()["error"]["reason"]
+    assert hooked.store.list_events("c-4") == events
+    assert stored_consent(hooked, "c-4") == "opted_in"
+
+
+async def test_a_database_that_does_not_answer_gives_503_to_every_webhook(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    # Nothing listens on port 1.
+    store = Store("postgresql+psycopg://ips@127.0.0.1:1/ips")
+
+    async def connect() -> Client:
+        return time_skipping_env.client
+
+    app = create_app(stack_services(store, connect, Clock()), WEBHOOK_SETTINGS)
+    payload = json.dumps([email_event("delivered")]).encode()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ips"
+    ) as http:
+        services = app.state.services
+        api = Api(http, store, services, Clock(), notifier=RecordingNotifier())
+        answers = [
+            await twilio_post(api, SMS, text_in("STOP")),
+            await twilio_post(api, STATUS, status_of(SID, "delivered")),
+            await http.post(EMAIL_EVENTS, content=payload, headers=sendgrid_headers(payload)),
+        ]
+    store.dispose()
+
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert "database" in answer.json()["error"]["reason"]
 
 
 # ---------------------------------------------------------------- delivery status of texts
