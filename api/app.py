@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import FastAPI
 
-from api import errors, health, journeys, people, staff
+from api import errors, health, journeys, people, staff, webhooks
+from api.webhooks import WebhookSettings
 from service.journeys import Services
 
 DESCRIPTION = """\
 Record what happens in each consumer's IPS journey and see what is due.
 
-Every route but `/healthz` and `/readyz` needs a staff token:
-`Authorization: Bearer <token>`. A specialist sees their own caseload, a
+Every route but `/healthz`, `/readyz` and the webhooks needs a staff token:
+`Authorization: Bearer <token>`. The webhooks (`/webhooks/...`) are for Twilio
+and SendGrid, whose signature each request must carry. A specialist sees their own caseload, a
 supervisor their team's, an admin everything; anything else answers 404.
 
 Every error is `{"error": {"status", "field", "reason", "message"}}`; `field`
@@ -20,7 +24,10 @@ nothing: try again after `Retry-After` seconds, with the same `event_id`.
 """
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, webhook_settings: WebhookSettings | None = None) -> FastAPI:
+    """The app over `services`; the webhooks' secrets are `webhook_settings`, else those of
+    the environment (`WebhookSettings.from_environment`, which raises ValueError
+    naming a malformed setting)."""
     app = FastAPI(
         title="IPS journeys",
         description=DESCRIPTION,
@@ -30,9 +37,13 @@ def create_app(services: Services) -> FastAPI:
         redoc_url=None,
     )
     app.state.services = services
+    if webhook_settings is None:
+        webhook_settings = WebhookSettings.from_environment(os.environ)
+    app.state.webhooks = webhook_settings
     errors.install(app)
     app.include_router(health.router)
     app.include_router(people.router)
     app.include_router(journeys.router)
     app.include_router(staff.router)
+    app.include_router(webhooks.router)
     return app

@@ -4,6 +4,7 @@ environment (as the staff commands use them)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 import temporal_client
 from api.server import ApiError, ApiServer
+from api.webhooks import WebhookSettings
 from cli.session import database_url, policy_from_environment
 from service.errors import Invalid, Unavailable
 from service.journeys import Services, available
@@ -28,7 +30,9 @@ def api_command(
 
     It uses the database of IPS_DATABASE_URL (default sqlite:///var/ips.db) and
     the Temporal server of IPS_TEMPORAL_ADDRESS (default localhost:7233), with
-    the policy of IPS_POLICY_FILE. `ips up` serves the API too; this is for
+    the policy of IPS_POLICY_FILE. The Twilio and SendGrid webhooks check
+    signatures with IPS_TWILIO_AUTH_TOKEN, IPS_PUBLIC_URL and
+    IPS_SENDGRID_WEBHOOK_PUBLIC_KEY. `ips up` serves the API too; this is for
     running it on its own.
     """
     try:
@@ -43,6 +47,10 @@ async def _serve_alone(host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    try:
+        webhook_settings = WebhookSettings.from_environment(os.environ)
+    except ValueError as err:
+        raise ApiError(str(err)) from None
     url = database_url()
     try:
         store = Store(url)
@@ -54,7 +62,9 @@ async def _serve_alone(host: str, port: int) -> None:
         services = Services(
             store=store, connect=temporal_client.connect, policy=policy_from_environment()
         )
-        async with ApiServer(services, host=host, port=port) as server:
+        async with ApiServer(
+            services, host=host, port=port, webhook_settings=webhook_settings
+        ) as server:
             shown = make_url(url).render_as_string(hide_password=True)
             typer.echo(f"IPS journeys web API: {server.url} (documentation: {server.url}/docs)")
             typer.echo(f"  Database: {shown}")

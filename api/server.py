@@ -12,6 +12,7 @@ from types import TracebackType
 import uvicorn
 
 from api.app import create_app
+from api.webhooks import WebhookSettings
 from service.journeys import Services
 
 # How long a stopping server lets requests under way finish.
@@ -35,11 +36,18 @@ class ApiServer:
     Requests are not logged: their addresses name consumers.
     """
 
-    def __init__(self, services: Services, *, host: str, port: int) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        host: str,
+        port: int,
+        webhook_settings: WebhookSettings | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         config = uvicorn.Config(
-            create_app(services),
+            create_app(services, webhook_settings),
             host=host,
             port=port,
             lifespan="off",

@@ -19,6 +19,7 @@ from temporalio.client import Client
 import temporal_client
 
 if TYPE_CHECKING:
+    from api.webhooks import WebhookSettings
     from rules.policy import Policy
 
 HOST = "127.0.0.1"
@@ -109,6 +110,7 @@ async def run_stack(settings: StackSettings) -> None:
         # and a broken worker shows before the server starts.
         import worker
         from api.server import ApiError
+        from api.webhooks import WebhookSettings
         from cli.session import policy_from_environment
         from service.errors import Invalid
 
@@ -120,6 +122,7 @@ async def run_stack(settings: StackSettings) -> None:
             # Provider settings are checked before anything starts: a mistake there
             # would otherwise lose messages, not stop the stack.
             notifier = worker.notifier_from_environment()
+            webhook_settings = WebhookSettings.from_environment(os.environ)
         except ValueError as error:
             raise StackError(str(error)) from None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -127,7 +130,7 @@ async def run_stack(settings: StackSettings) -> None:
         try:
             client = await _wait_until_ready(server, settings, stop)
             if client is not None:
-                async with _serving_api(client, settings, policy):
+                async with _serving_api(client, settings, policy, webhook_settings):
                     _print_status(settings)
                     await worker.serve(
                         client, database_url=settings.database_url, stop=stop, notifier=notifier
@@ -144,7 +147,10 @@ async def run_stack(settings: StackSettings) -> None:
 
 @contextlib.asynccontextmanager
 async def _serving_api(
-    client: Client, settings: StackSettings, policy: "Policy"
+    client: Client,
+    settings: StackSettings,
+    policy: "Policy",
+    webhook_settings: "WebhookSettings",
 ) -> AsyncIterator[None]:
     """The web API on HOST:api_port, in this event loop, on the worker's database
     and Temporal client."""
@@ -165,7 +171,9 @@ async def _serving_api(
         except Unavailable as error:
             raise StackError(f"{error} ({_shown_url(settings.database_url)})") from None
         services = Services(store=store, connect=connect, policy=policy)
-        async with ApiServer(services, host=HOST, port=settings.api_port):
+        async with ApiServer(
+            services, host=HOST, port=settings.api_port, webhook_settings=webhook_settings
+        ):
             yield
     finally:
         store.dispose()

@@ -37,6 +37,15 @@ HOST_SETTING = "IPS_SENDGRID_HOST"
 
 IDEMPOTENCY_ARG = "idempotency_key"
 
+# SendGrid's event webhook events as the outbox's statuses. The others (deferred,
+# open, click, spamreport, unsubscribe, ...) change nothing.
+OUTBOX_STATUSES = {
+    "processed": "sent",
+    "delivered": "delivered",
+    "bounce": "failed",
+    "dropped": "failed",
+}
+
 # SG.<key id>.<secret>, both parts base64url.
 _API_KEY = re.compile(r"SG\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+")

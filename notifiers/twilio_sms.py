@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
 from twilio.base import values
@@ -34,12 +34,34 @@ MESSAGING_SERVICE_SID_SETTING = "IPS_TWILIO_MESSAGING_SERVICE_SID"
 FROM_NUMBER_SETTING = "IPS_TWILIO_FROM_NUMBER"
 STATUS_CALLBACK_SETTING = "IPS_TWILIO_STATUS_CALLBACK_URL"
 BASE_URL_SETTING = "IPS_TWILIO_BASE_URL"
+# The API's externally visible base URL (behind a proxy, the proxy's): Twilio
+# calls back there, and signs what it calls.
+PUBLIC_URL_SETTING = "IPS_PUBLIC_URL"
+STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
+# The query parameter of the status callback URL that names the notification.
+CALLBACK_KEY = "key"
 
 INVALID_NUMBER = 21211
 UNSUBSCRIBED = 21610
 _CODE_WORDS = {
     INVALID_NUMBER: "the 'To' number is not a valid phone number",
     UNSUBSCRIBED: "the recipient has unsubscribed (replied STOP)",
+}
+
+# Twilio's message statuses as the outbox's: Twilio has the message (queued to
+# sent), then its outcome. Statuses not named here (receiving, partially_delivered)
+# change nothing.
+OUTBOX_STATUSES = {
+    "accepted": "sent",
+    "scheduled": "sent",
+    "queued": "sent",
+    "sending": "sent",
+    "sent": "sent",
+    "delivered": "delivered",
+    "read": "delivered",
+    "undelivered": "undelivered",
+    "failed": "failed",
+    "canceled": "failed",
 }
 
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
@@ -80,6 +102,22 @@ def _check_url(value: str, setting: str, argument: str) -> str:
             f"{_setting(setting, argument)} is malformed: it must be an absolute http(s) URL"
         )
     return value
+
+
+def public_url(environ: Mapping[str, str]) -> str | None:
+    """IPS_PUBLIC_URL without a trailing slash, None when it is not set; ValueError
+    when it is not a base URL (scheme, host and optional path)."""
+    value = environ.get(PUBLIC_URL_SETTING, "").strip()
+    if not value:
+        return None
+    _check_url(value, PUBLIC_URL_SETTING, "public_url")
+    parts = urlsplit(value)
+    if parts.query or parts.fragment:
+        raise ValueError(
+            f"{PUBLIC_URL_SETTING} is malformed: it must be a base URL such as "
+            "https://ips.example.org, without ?query or #fragment"
+        )
+    return value.rstrip("/")
 
 
 class TwilioSmsNotifier:
@@ -146,7 +184,10 @@ class TwilioSmsNotifier:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> TwilioSmsNotifier | None:
         """The notifier the IPS_TWILIO_* settings describe, or None when no Twilio
-        credentials are set. Malformed or half-set settings raise ValueError."""
+        credentials are set. Malformed or half-set settings raise ValueError.
+
+        Delivery reports go to IPS_TWILIO_STATUS_CALLBACK_URL, else to the API's
+        status webhook under IPS_PUBLIC_URL; without either Twilio sends none."""
         account_sid = environ.get(ACCOUNT_SID_SETTING, "").strip()
         auth_token = environ.get(AUTH_TOKEN_SETTING, "").strip()
         if not account_sid and not auth_token:
@@ -154,12 +195,16 @@ class TwilioSmsNotifier:
         if not account_sid or not auth_token:
             missing = ACCOUNT_SID_SETTING if not account_sid else AUTH_TOKEN_SETTING
             raise ValueError(f"{missing} is not set: Twilio needs both an account SID and token")
+        status_callback = environ.get(STATUS_CALLBACK_SETTING, "").strip() or None
+        base = public_url(environ)
+        if status_callback is None and base is not None:
+            status_callback = base + STATUS_CALLBACK_PATH
         return cls(
             account_sid,
             auth_token,
             messaging_service_sid=environ.get(MESSAGING_SERVICE_SID_SETTING, "").strip() or None,
             from_number=environ.get(FROM_NUMBER_SETTING, "").strip() or None,
-            status_callback=environ.get(STATUS_CALLBACK_SETTING, "").strip() or None,
+            status_callback=status_callback,
             base_url=environ.get(BASE_URL_SETTING, "").strip() or None,
         )
 
@@ -179,7 +224,7 @@ class TwilioSmsNotifier:
                 body=message.body,
                 messaging_service_sid=self._messaging_service_sid or values.unset,
                 from_=self._from_number or values.unset,
-                status_callback=self._status_callback or values.unset,
+                status_callback=self._status_callback_for(key),
             )
         except (TwilioRestException, TwilioServiceException) as err:
             failure = _refused(key, status=err.status, code=err.code)
@@ -194,12 +239,26 @@ class TwilioSmsNotifier:
             return Delivery(provider_id=created.sid, status="sent")
         raise failure
 
+    def _status_callback_for(self, key: str) -> str | object:
+        """The status callback URL with the notification's key, so that a report
+        finds its outbox row even when the Message SID was never saved."""
+        if self._status_callback is None:
+            return values.unset
+        parts = urlsplit(self._status_callback)
+        named = urlencode({CALLBACK_KEY: key})
+        return urlunsplit(parts._replace(query=f"{parts.query}&{named}" if parts.query else named))
+
+
+def error_words(code: int | None) -> str:
+    """Twilio's error code in words, without anything Twilio's message quotes."""
+    what = f"Twilio error {code}" if code is not None else "Twilio error"
+    words = _CODE_WORDS.get(code) if code is not None else None
+    return f"{what}: {words}" if words else what
+
 
 def _refused(key: str, *, status: int, code: int | None) -> TwilioSmsError:
     retryable = status == 429 or status >= 500
-    what = f"Twilio error {code}" if code is not None else "Twilio error"
-    words = _CODE_WORDS.get(code) if code is not None else None
-    detail = f"{what}: {words}" if words else what
+    detail = error_words(code)
     verb = "could not take" if retryable else "refused"
     return TwilioSmsError(
         f"sms {key}: Twilio {verb} the message ({detail}, HTTP {status})",

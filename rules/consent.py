@@ -47,6 +47,11 @@ class Reply:
     help: bool = False
     flag_for_staff: bool = False
 
+    @property
+    def source(self) -> str:
+        """Where the consent change it makes comes from, as stored: sms:STOP, sms:free_text."""
+        return f"sms:{self.keyword or 'free_text'}"
+
 
 # "Don't stop texting me" is not a request to stop.
 _NEGATED_STOP = re.compile(r"\b(don'?t|do\s+not|never|no\s+need\s+to)\s+stop\b", re.IGNORECASE)

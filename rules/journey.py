@@ -900,7 +900,7 @@ def _handle_reply(state: JourneyState, event: SmsReply, now: datetime, effects: 
         effects.consent_changes.append(
             ConsentChange(
                 state=reply.new_state,
-                source=f"sms:{reply.keyword or 'free_text'}",
+                source=reply.source,
                 disclosure_version=state.disclosure_version,
             )
         )

@@ -46,6 +46,10 @@ class Actor:
 # who sets up the first users and tokens.
 LOCAL_ADMIN = Actor(user_id="local-admin", role="admin")
 
+# Twilio, recording the texts consumers send: its webhook is authenticated by its
+# signature, and a text may come from anyone's consumer.
+TWILIO = Actor(user_id="twilio", role="admin")
+
 
 def record_change(
     store: Store,

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from rules import calendar
+from rules.consent import classify_reply
 from rules.due import RULE_WORDS
 from rules.events import EVENT_TYPES, EventEnvelope, EventError, event_fields, parse_event
 from rules.journey import FUTURE_SKEW, JourneyView
@@ -22,6 +23,7 @@ from service import access
 from service.access import Actor
 from service.errors import Conflict, Invalid, NotFound, Unavailable
 from store import (
+    ConsentChangeRecord,
     DueContactRecord,
     EmployerContactRecord,
     EventRecord,
@@ -173,6 +175,43 @@ async def reassign(
         "specialist": specialist,
     }
     return await record_event(services, actor, consumer_id, data)
+
+
+async def record_text_from_consumer(
+    services: Services, *, message_sid: str, from_number: str, body: str
+) -> list[str]:
+    """A text that came in from `from_number`, as an `sms_reply` event of the journey
+    of each consumer with that number; the ids of those consumers ([] for a number
+    on no one's file). The journey decides what the text means for consent and
+    answers HELP through the outbox.
+
+    The event id comes from the provider's message id, so a provider's retry is
+    recorded once. A consumer whose journey takes no event (never referred, or
+    closed) gets the consent change the journey would have made, in the store.
+    """
+    recorded = []
+    with available():
+        for consumer in services.store.list_consumers_by_phone(from_number):
+            event_id = f"sms-{message_sid}-{consumer.id}"
+            at = _this_second(services)
+            data = {"type": "sms_reply", "at": at, "event_id": event_id, "body": body}
+            try:
+                await record_event(services, access.TWILIO, consumer.id, data)
+            except Invalid:
+                reply = classify_reply(body)
+                if reply.new_state not in (None, consumer.sms_consent):
+                    services.store.record_consent_change(
+                        ConsentChangeRecord(
+                            key=event_id,
+                            consumer_id=consumer.id,
+                            state=str(reply.new_state),
+                            at=at,
+                            source=reply.source,
+                            disclosure_version=None,
+                        )
+                    )
+            recorded.append(consumer.id)
+    return recorded
 
 
 def _this_second(services: Services) -> datetime:

@@ -254,6 +254,12 @@ class Notification(Base):
     updated_at: Mapped[datetime]
 
 
+# Webhooks look a consumer up by the number a text came from, and an outbox row
+# by the id its provider gave the message.
+Index(None, Consumer.phone)
+Index(None, Notification.provider_id)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
 

@@ -26,6 +26,10 @@ NOTIFICATION_STATUSES = frozenset(
         "undelivered",
     }
 )
+# How far a message has got once its provider took it. A provider's report moves
+# an outbox row forward only: an earlier or repeated report changes nothing.
+# Statuses not named here (pending, skipped_*) are before the provider took it.
+DELIVERY_PROGRESS = {"sent": 1, "delivered": 2, "undelivered": 2, "failed": 2}
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,9 @@ class NotificationRecord:
     subject: str | None = None
     provider_id: str | None = None
     error: str | None = None
+    # When the row last changed (the store sets it; a claim ignores it). Not part
+    # of a record's identity: a retried claim compares equal to the first.
+    updated_at: datetime | None = field(default=None, compare=False)
 
 
 STAFF_ROLES = frozenset({"specialist", "supervisor", "admin"})

@@ -43,6 +43,7 @@ from store.models import (
 )
 from store.records import (
     CHANNELS,
+    DELIVERY_PROGRESS,
     DUE_CONTACT_STATUSES,
     NOTIFICATION_STATUSES,
     SMS_CONSENT_STATES,
@@ -161,6 +162,12 @@ class Store:
         query = select(Consumer).order_by(Consumer.id)
         if specialist_id is not None:
             query = query.where(Consumer.specialist_id == specialist_id)
+        with self._reads() as s:
+            return [_consumer_record(row) for row in s.scalars(query)]
+
+    def list_consumers_by_phone(self, phone: str) -> list[ConsumerRecord]:
+        """The consumers whose phone is exactly `phone` (E.164); none for any other form."""
+        query = select(Consumer).where(Consumer.phone == phone).order_by(Consumer.id)
         with self._reads() as s:
             return [_consumer_record(row) for row in s.scalars(query)]
 
@@ -447,6 +454,55 @@ class Store:
         if consumer_id is not None:
             query = query.where(Notification.consumer_id == consumer_id)
         return self._all(NotificationRecord, query)
+
+    def advance_notification(
+        self,
+        channel: str,
+        status: str,
+        at: datetime,
+        *,
+        provider_id: str | None = None,
+        key: str | None = None,
+        error: str | None = None,
+    ) -> tuple[NotificationRecord, bool] | None:
+        """What a provider reports about a message it took: the outbox row of
+        `channel` whose provider_id is `provider_id`, else the one whose
+        idempotency key is `key` (which then gets `provider_id`), moves forward
+        to `status`, with `error` when given, and `at` as its updated_at.
+
+        Never backwards (DELIVERY_PROGRESS): a report of an earlier or the same
+        stage changes nothing. Returns (the row as stored, whether it changed), or
+        None when no row matches. A row found by key that already carries another
+        provider id belongs to another message and is left as it is.
+        """
+        if status not in DELIVERY_PROGRESS:
+            raise InvalidValueError(
+                f"{status!r} is not one of {', '.join(sorted(DELIVERY_PROGRESS))}", field="status"
+            )
+        _check_aware(at, "at")
+        if provider_id is None and key is None:
+            raise InvalidValueError("give a provider_id or a key", field="provider_id")
+        locked = select(Notification).where(Notification.channel == channel).with_for_update()
+        with self._write() as s:
+            row = None
+            if provider_id is not None:
+                row = s.scalars(locked.where(Notification.provider_id == provider_id)).first()
+            if row is None and key is not None:
+                row = s.scalars(locked.where(Notification.idempotency_key == key)).one_or_none()
+                if row is not None and row.provider_id not in (None, provider_id):
+                    return _record(NotificationRecord, row), False
+            if row is None:
+                return None
+            if provider_id is not None and row.provider_id is None:
+                row.provider_id = provider_id
+            if DELIVERY_PROGRESS[status] > DELIVERY_PROGRESS.get(row.status, 0):
+                row.status = status
+                if error is not None:
+                    row.error = error
+            changed = s.is_modified(row)
+            if changed:
+                row.updated_at = at
+            return _record(NotificationRecord, row), changed
 
     # Staff users and their API tokens
 

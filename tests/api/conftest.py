@@ -11,6 +11,7 @@ a user and a token: `api.admin`, `api.sup1`, `api.sup2`, `api.es1`, `api.es2`,
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -20,11 +21,14 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.journey import AgencySettings, JourneyActivities
 from api.app import create_app
+from api.webhooks import WebhookSettings
 from notifiers import RecordingNotifier
 from rules import calendar
 from rules.policy import Policy
@@ -35,6 +39,20 @@ from worker import build_worker
 
 TZ = "America/New_York"
 Headers = dict[str, str]
+
+# The webhooks' secrets, for the tests that sign as Twilio and SendGrid do. The
+# public URL is not the one the tests call (http://ips): behind a proxy.
+PUBLIC_URL = "https://ips.example.org/journeys"
+AUTH_TOKEN = "0123456789abcdef" * 2
+SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
+SENDGRID_PUBLIC_KEY = base64.b64encode(
+    SENDGRID_KEY.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+).decode()
+WEBHOOK_SETTINGS = WebhookSettings(
+    public_url=PUBLIC_URL, twilio_auth_token=AUTH_TOKEN, sendgrid_public_key=SENDGRID_PUBLIC_KEY
+)
 
 
 def bearer(token: str) -> Headers:
@@ -57,6 +75,7 @@ class Api:
     store: Store
     services: Services
     clock: Clock
+    notifier: RecordingNotifier
     tokens: dict[str, str] = field(default_factory=dict)
 
     def headers(self, user: str) -> Headers:
@@ -166,7 +185,11 @@ def stack_services(
 
 @asynccontextmanager
 async def running_api(
-    env: WorkflowEnvironment, database_url: str, *, agency: bool = True
+    env: WorkflowEnvironment,
+    database_url: str,
+    *,
+    agency: bool = True,
+    webhook_settings: WebhookSettings | None = None,
 ) -> AsyncIterator[Api]:
     store = Store(database_url)
     store.create_schema()
@@ -176,12 +199,15 @@ async def running_api(
         return env.client
 
     services = stack_services(store, connect, clock)
-    activities = JourneyActivities(store, RecordingNotifier(), AgencySettings())
+    notifier = RecordingNotifier()
+    activities = JourneyActivities(store, notifier, AgencySettings())
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with build_worker(env.client, activities, executor=executor):
-            transport = httpx.ASGITransport(app=create_app(services))
+            # The webhooks' secrets are the test's, never the environment's.
+            app = create_app(services, webhook_settings or WebhookSettings())
+            transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ips") as http:
-                api = Api(http=http, store=store, services=services, clock=clock)
+                api = Api(http=http, store=store, services=services, clock=clock, notifier=notifier)
                 api.tokens["admin"] = bootstrap_admin(store, clock())
                 if agency:
                     await set_up_agency(api)

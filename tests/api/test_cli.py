@@ -97,3 +97,17 @@ def test_ips_api_says_when_its_port_is_taken(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_ips_api_refuses_to_start_with_a_malformed_webhook_setting(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(IPS), "api", "--port", str(_free_port())],
+        env={**_environment(tmp_path), "IPS_SENDGRID_WEBHOOK_PUBLIC_KEY": "MFkwEwYHKo"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "IPS_SENDGRID_WEBHOOK_PUBLIC_KEY is not an elliptic-curve public key" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

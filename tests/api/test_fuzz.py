@@ -36,7 +36,7 @@ from service.access import LOCAL_ADMIN
 from service.journeys import Services
 from service.people import add_consumer, add_specialist, add_supervisor
 from store import Store
-from tests.api.conftest import TZ, Clock, bearer, bootstrap_admin
+from tests.api.conftest import TZ, WEBHOOK_SETTINGS, Clock, bearer, bootstrap_admin
 from worker import build_worker
 
 EXAMPLES_PER_OPERATION = 25
@@ -138,7 +138,9 @@ async def _nowhere() -> Client:
 # test per operation of it); the `fuzz_stack` fixture then gives the app its
 # real services.
 _UNOPENED = Store(f"sqlite:///{Path(tempfile.gettempdir()) / 'ips-fuzz-never-opened.db'}")
-APP = create_app(Services(_UNOPENED, _nowhere, Policy()))
+# The webhooks configured, so that what schemathesis sends them meets the signature
+# checks (it cannot sign: every answer is a 403).
+APP = create_app(Services(_UNOPENED, _nowhere, Policy()), WEBHOOK_SETTINGS)
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 

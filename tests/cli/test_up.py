@@ -55,23 +55,27 @@ def _port_answers(port: int) -> bool:
     return True
 
 
+def _up_command(data_dir: Path, temporal_port: int, ui_port: int, api_port: int) -> list[str]:
+    return [
+        str(IPS),
+        "up",
+        "--data-dir",
+        str(data_dir),
+        "--temporal-port",
+        str(temporal_port),
+        "--ui-port",
+        str(ui_port),
+        "--api-port",
+        str(api_port),
+    ]
+
+
 def _ips_up(
     data_dir: Path, temporal_port: int, ui_port: int, api_port: int
 ) -> subprocess.Popen[str]:
     environment = {k: v for k, v in os.environ.items() if k != "IPS_DATABASE_URL"}
     return subprocess.Popen(
-        [
-            str(IPS),
-            "up",
-            "--data-dir",
-            str(data_dir),
-            "--temporal-port",
-            str(temporal_port),
-            "--ui-port",
-            str(ui_port),
-            "--api-port",
-            str(api_port),
-        ],
+        _up_command(data_dir, temporal_port, ui_port, api_port),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -157,18 +161,7 @@ def test_refuses_an_api_port_already_in_use(tmp_path: Path) -> None:
         port = int(taken.getsockname()[1])
 
         result = subprocess.run(
-            [
-                str(IPS),
-                "up",
-                "--data-dir",
-                str(tmp_path),
-                "--temporal-port",
-                str(_free_port()),
-                "--ui-port",
-                str(_free_port()),
-                "--api-port",
-                str(port),
-            ],
+            _up_command(tmp_path, _free_port(), _free_port(), port),
             capture_output=True,
             text=True,
             timeout=60,
@@ -178,3 +171,18 @@ def test_refuses_an_api_port_already_in_use(tmp_path: Path) -> None:
     assert f"port {port}" in result.stderr
     assert "--api-port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_refuses_a_malformed_public_url_before_starting_anything(tmp_path: Path) -> None:
+    result = subprocess.run(
+        _up_command(tmp_path, _free_port(), _free_port(), _free_port()),
+        env={**os.environ, "IPS_PUBLIC_URL": "ips.example.org"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "IPS_PUBLIC_URL (public_url) is malformed" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "temporal.db").exists()

@@ -28,6 +28,8 @@ BODY = (
 )
 KEY = "appt-42/consumer/sms"
 CALLBACK = "https://ips.example.org/webhooks/twilio/status"
+# The callback of the message of KEY: the key URL-encoded in the query.
+CALLBACK_OF_KEY = CALLBACK + "?key=appt-42%2Fconsumer%2Fsms"
 
 
 @pytest.fixture
@@ -69,16 +71,33 @@ def test_a_text_through_a_messaging_service_reaches_twilio_and_returns_its_sid(
     assert delivery.provider_id.startswith("SM") and len(delivery.provider_id) == 34
 
 
-def test_a_text_from_a_number_with_a_status_callback(fake: FakeTwilio) -> None:
+def test_a_text_from_a_number_with_a_status_callback_that_names_its_key(
+    fake: FakeTwilio,
+) -> None:
     sms = notifier(fake, from_number=FROM, status_callback=CALLBACK)
 
-    first, second = sms.send(text()), sms.send(text(to="+15558675310"))
+    first = sms.send(text())
+    second = sms.send(
+        OutgoingMessage(channel="sms", to="+15558675310", body=BODY, idempotency_key="a b&c=d")
+    )
 
     assert [r.form for r in fake.messages] == [
-        {"To": PHONE, "Body": BODY, "From": FROM, "StatusCallback": CALLBACK},
-        {"To": "+15558675310", "Body": BODY, "From": FROM, "StatusCallback": CALLBACK},
+        {"To": PHONE, "Body": BODY, "From": FROM, "StatusCallback": CALLBACK_OF_KEY},
+        {
+            "To": "+15558675310",
+            "Body": BODY,
+            "From": FROM,
+            "StatusCallback": CALLBACK + "?key=a+b%26c%3Dd",
+        },
     ]
     assert first.provider_id != second.provider_id
+
+
+def test_the_key_joins_a_query_the_callback_already_has(fake: FakeTwilio) -> None:
+    notifier(fake, status_callback=CALLBACK + "?agency=ww").send(text())
+
+    [request] = fake.messages
+    assert request.form["StatusCallback"] == CALLBACK + "?agency=ww&key=appt-42%2Fconsumer%2Fsms"
 
 
 def test_the_contract_check_rejects_a_request_the_spec_forbids(fake: FakeTwilio) -> None:
@@ -287,5 +306,53 @@ def test_settings_from_the_environment(fake: FakeTwilio) -> None:
     sms.send(text())
 
     assert [r.form for r in fake.messages] == [
-        {"To": PHONE, "Body": BODY, "From": FROM, "StatusCallback": CALLBACK}
+        {"To": PHONE, "Body": BODY, "From": FROM, "StatusCallback": CALLBACK_OF_KEY}
     ]
+
+
+ENVIRONMENT = {
+    "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+    "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+    "IPS_TWILIO_MESSAGING_SERVICE_SID": SERVICE_SID,
+}
+
+
+@pytest.mark.parametrize(
+    ("settings", "callback"),
+    [
+        ({"IPS_PUBLIC_URL": "https://ips.example.org/"}, CALLBACK_OF_KEY),
+        (
+            {"IPS_PUBLIC_URL": "https://example.org/ips"},
+            "https://example.org/ips/webhooks/twilio/status?key=appt-42%2Fconsumer%2Fsms",
+        ),
+        (
+            {
+                "IPS_PUBLIC_URL": "https://example.org/ips",
+                "IPS_TWILIO_STATUS_CALLBACK_URL": CALLBACK,
+            },
+            CALLBACK_OF_KEY,
+        ),
+        ({}, None),
+    ],
+    ids=["public-url", "public-url-with-path", "callback-setting-first", "neither"],
+)
+def test_reports_go_to_the_status_webhook_under_the_public_url(
+    fake: FakeTwilio, settings: dict[str, str], callback: str | None
+) -> None:
+    sms = TwilioSmsNotifier.from_environment(
+        {**ENVIRONMENT, "IPS_TWILIO_BASE_URL": fake.base_url, **settings}
+    )
+    assert sms is not None
+
+    sms.send(text())
+
+    [request] = fake.messages
+    assert request.form.get("StatusCallback") == callback
+
+
+@pytest.mark.parametrize(
+    "public_url", ["ips.example.org", "https://ips.example.org/?a=1", "https://x.org/#top"]
+)
+def test_a_malformed_public_url_fails_at_start_up_naming_it(public_url: str) -> None:
+    with pytest.raises(ValueError, match="^IPS_PUBLIC_URL .*is malformed"):
+        TwilioSmsNotifier.from_environment({**ENVIRONMENT, "IPS_PUBLIC_URL": public_url})

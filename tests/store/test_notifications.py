@@ -138,3 +138,107 @@ def test_notification_for_unknown_consumer_is_refused(seeded: Store) -> None:
     with pytest.raises(InvalidValueError, match="^status: 'read' is not one of "):
         seeded.update_notification(DUE_SOON.idempotency_key, status="read")
     assert seeded.list_notifications() == [DUE_SOON]
+
+
+# ---------------------------------------------------------------- provider reports
+
+REPORTED = datetime(2041, 1, 12, 13, 0, 5, tzinfo=UTC)
+
+
+def _sent(store: Store, provider_id: str | None = "SM123") -> str:
+    key = DUE_SOON.idempotency_key
+    store.claim_notification(DUE_SOON)
+    if provider_id is not None:
+        store.update_notification(key, status="sent", provider_id=provider_id)
+    return key
+
+
+def test_a_report_moves_the_row_of_its_provider_id_forward(seeded: Store) -> None:
+    key = _sent(seeded)
+
+    found = seeded.advance_notification("sms", "delivered", REPORTED, provider_id="SM123")
+
+    assert found is not None
+    row, changed = found
+    assert changed is True
+    assert (row.idempotency_key, row.status, row.error) == (key, "delivered", None)
+    assert row.updated_at == REPORTED
+    assert seeded.get_notification(key) == row
+    stored = seeded.get_notification(key)
+    assert stored is not None and stored.updated_at == REPORTED
+
+
+@pytest.mark.parametrize("later", ["sent", "delivered", "undelivered", "failed"])
+def test_a_report_never_moves_a_row_backwards_or_from_one_outcome_to_another(
+    seeded: Store, later: str
+) -> None:
+    key = _sent(seeded)
+    seeded.advance_notification("sms", "delivered", REPORTED, provider_id="SM123")
+
+    found = seeded.advance_notification(
+        "sms", later, datetime(2041, 1, 12, 14, 0, tzinfo=UTC), provider_id="SM123", error="x"
+    )
+
+    assert found is not None
+    row, changed = found
+    assert changed is False
+    assert (row.status, row.error, row.updated_at) == ("delivered", None, REPORTED)
+    assert seeded.get_notification(key) == row
+
+
+def test_a_failure_records_its_error(seeded: Store) -> None:
+    _sent(seeded)
+
+    found = seeded.advance_notification(
+        "sms", "undelivered", REPORTED, provider_id="SM123", error="Twilio error 30003"
+    )
+
+    assert found is not None
+    assert (found[0].status, found[0].error) == ("undelivered", "Twilio error 30003")
+
+
+def test_a_row_without_provider_id_is_settled_by_its_key_and_gets_the_id(seeded: Store) -> None:
+    # The provider took the message, but the sender stopped before saving its id.
+    key = _sent(seeded, provider_id=None)
+
+    found = seeded.advance_notification("sms", "sent", REPORTED, provider_id="SM777", key=key)
+
+    assert found is not None
+    row, changed = found
+    assert changed is True
+    assert (row.status, row.provider_id, row.updated_at) == ("sent", "SM777", REPORTED)
+    # From now on the id alone finds it.
+    later = seeded.advance_notification("sms", "delivered", REPORTED, provider_id="SM777")
+    assert later is not None and later[0].status == "delivered"
+
+
+def test_a_key_whose_row_has_another_provider_id_is_left_alone(seeded: Store) -> None:
+    key = _sent(seeded, provider_id="SM123")
+
+    found = seeded.advance_notification("sms", "delivered", REPORTED, provider_id="SM999", key=key)
+
+    assert found is not None
+    row, changed = found
+    assert changed is False
+    assert (row.status, row.provider_id) == ("sent", "SM123")
+
+
+def test_an_unknown_message_or_another_channel_matches_nothing(seeded: Store) -> None:
+    key = _sent(seeded)
+
+    assert seeded.advance_notification("sms", "delivered", REPORTED, provider_id="SM000") is None
+    assert seeded.advance_notification("email", "delivered", REPORTED, provider_id="SM123") is None
+    assert seeded.advance_notification("email", "delivered", REPORTED, key=key) is None
+    assert seeded.get_notification(key) == dataclasses.replace(
+        DUE_SOON, status="sent", provider_id="SM123"
+    )
+
+
+def test_a_report_must_name_a_known_stage_and_a_message(seeded: Store) -> None:
+    key = _sent(seeded)
+    with pytest.raises(InvalidValueError, match="^status: 'queued' is not one of delivered"):
+        seeded.advance_notification("sms", "queued", REPORTED, provider_id="SM123")
+    with pytest.raises(InvalidValueError, match="^provider_id: give a provider_id or a key$"):
+        seeded.advance_notification("sms", "sent", REPORTED)
+    with pytest.raises(InvalidValueError, match="^at: .* no time zone"):
+        seeded.advance_notification("sms", "sent", datetime(2041, 1, 12), key=key)

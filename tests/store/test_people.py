@@ -205,3 +205,11 @@ def test_bad_consumer_values_are_refused(
         seeded.upsert_consumer(record)
 
     assert seeded.get_consumer("c-1") == before
+
+
+def test_consumers_are_found_by_their_exact_phone_number(seeded: Store) -> None:
+    seeded.upsert_consumer(ConsumerRecord("c-0", "Bo", "es-1", "UTC", phone="+15555550123"))
+
+    assert [c.id for c in seeded.list_consumers_by_phone("+15555550123")] == ["c-0", "c-1"]
+    assert seeded.list_consumers_by_phone("+15555550999") == []
+    assert seeded.list_consumers_by_phone("15555550123") == []
