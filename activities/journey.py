@@ -413,9 +413,7 @@ class JourneyActivities:
             if err.opted_out and record.recipient_role == "consumer" and record.consumer_id:
                 self._opted_out_by_provider(record.consumer_id, key)
             return "failed"
-        self.store.update_notification(
-            key, status=delivery.status, provider_id=delivery.provider_id
-        )
+        self.store.finish_sending(key, status=delivery.status, provider_id=delivery.provider_id)
         return delivery.status
 
     def _opted_out_by_provider(self, consumer_id: str, key: str) -> None:

@@ -418,6 +418,24 @@ class Store:
             )
             return bool(cast(CursorResult[Any], result).rowcount)
 
+    def finish_sending(self, key: str, *, status: str, provider_id: str | None) -> None:
+        """Record the provider's answer to the call `start_sending` allowed. A
+        delivery report that arrived first (by the key in its callback URL) is
+        not undone: the status moves only from `sending`."""
+        _check_choice(status, NOTIFICATION_STATUSES, "status")
+        with self._write() as s:
+            row = s.scalars(
+                select(Notification).where(Notification.idempotency_key == key).with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise NotFoundError(f"no notification with key {key!r}", field="idempotency_key")
+            if row.status == "sending":
+                row.status = status
+            if row.provider_id is None:
+                row.provider_id = provider_id
+            if s.is_modified(row):
+                row.updated_at = datetime.now(UTC)
+
     def update_notification(
         self,
         key: str,

@@ -15,7 +15,7 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.journey import AgencySettings, JourneyActivities, TextOutcome
-from notifiers.base import NotifierError
+from notifiers.base import Delivery, NotifierError, OutgoingMessage
 from notifiers.twilio_sms import TwilioSmsNotifier
 from rules.journey import ConsumerText, StaffReminder
 from store import ConsentChangeRecord, ConsumerRecord, SpecialistRecord, Store
@@ -34,11 +34,11 @@ class WorkerDiesAfterTheProvider(Store):
 
     died = False
 
-    def update_notification(self, key: str, **changes: object) -> object:  # type: ignore[override]
-        if not self.died and changes.get("status") == "sent":
+    def finish_sending(self, key: str, *, status: str, provider_id: str | None) -> None:
+        if not self.died:
             self.died = True
             raise SystemExit("worker killed")
-        return super().update_notification(key, **changes)  # type: ignore[arg-type]
+        super().finish_sending(key, status=status, provider_id=provider_id)
 
 
 @pytest.fixture
@@ -229,3 +229,30 @@ def test_consent_is_checked_when_the_text_goes_not_when_it_was_planned(
     [row] = store.list_notifications("c-1")
     assert row.status == "skipped_no_consent" and row.send_at == WHEN
     assert fake.messages == []
+
+
+def test_a_delivery_report_that_beats_the_providers_answer_is_not_undone(
+    store: Store, fake: FakeTwilio
+) -> None:
+    """Twilio's callback (by the key in its URL) can arrive before the worker has
+    recorded Twilio's answer to the send itself."""
+    acts = activities(store, fake)
+    twilio = acts.notifier
+
+    class CallbackFirst:
+        def send(self, message: OutgoingMessage) -> Delivery:
+            delivery = twilio.send(message)
+            store.advance_notification(
+                "sms",
+                "delivered",
+                datetime.now(UTC),
+                provider_id=delivery.provider_id,
+                key=message.idempotency_key,
+            )
+            return delivery
+
+    acts.notifier = CallbackFirst()
+    ActivityEnvironment().run(acts.send_staff_reminder, REMINDER)
+
+    [row] = store.list_notifications("c-1")
+    assert row.status == "delivered" and row.provider_id and row.provider_id.startswith("SM")
