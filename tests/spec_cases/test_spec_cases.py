@@ -42,6 +42,11 @@ CASES = sorted(
 DUE_FIELDS = ("consumer", "rule", "job_id", "seq", "window_start", "due", "status", "satisfied_on")
 DUE_KEY = ("consumer", "rule", "job_id", "seq", "due")
 JOURNEY_FIELDS = ("consumer", "phase", "in_outreach", "closed")
+# SPEC §9's kinds.
+NOTIFICATION_KINDS = {
+    "due_soon", "due_today", "overdue", "appointment_reminder", "opt_in_confirmation",
+    "help_reply", "daily_digest", "weekly_digest", "caseload_warning", "employer_contacts_nudge",
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- helpers
@@ -309,7 +314,7 @@ def test_expected_files_are_well_formed() -> None:
                 "send_at",
                 "status",
             }, f"{case}: notification with fields {sorted(rec)}"
-            assert rec["kind"] in {"due_soon", "due_today", "overdue"}
+            assert rec["kind"] in NOTIFICATION_KINDS, rec
             sent = _parse_instant(rec["send_at"])
             assert sent is not None and sent.utcoffset() is not None, rec
         for rec in expected.get("absent_notifications") or []:
