@@ -424,11 +424,7 @@ class Store:
         not undone: the status moves only from `sending`."""
         _check_choice(status, NOTIFICATION_STATUSES, "status")
         with self._write() as s:
-            row = s.scalars(
-                select(Notification).where(Notification.idempotency_key == key).with_for_update()
-            ).one_or_none()
-            if row is None:
-                raise NotFoundError(f"no notification with key {key!r}", field="idempotency_key")
+            row = _notification_for_update(s, key)
             if row.status == "sending":
                 row.status = status
             if row.provider_id is None:
@@ -447,11 +443,7 @@ class Store:
         """Set the status; provider_id and error are changed only when given."""
         _check_choice(status, NOTIFICATION_STATUSES, "status")
         with self._write() as s:
-            row = s.scalars(
-                select(Notification).where(Notification.idempotency_key == key).with_for_update()
-            ).one_or_none()
-            if row is None:
-                raise NotFoundError(f"no notification with key {key!r}", field="idempotency_key")
+            row = _notification_for_update(s, key)
             row.status = status
             if provider_id is not None:
                 row.provider_id = provider_id
@@ -728,6 +720,15 @@ _NOUNS: dict[type[Base], str] = {
     Consumer: "consumer",
     StaffUser: "staff user",
 }
+
+
+def _notification_for_update(s: Session, key: str) -> Notification:
+    row = s.scalars(
+        select(Notification).where(Notification.idempotency_key == key).with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"no notification with key {key!r}", field="idempotency_key")
+    return row
 
 
 def _unknown(model: type[Base], id: str, field: str) -> UnknownReferenceError:

@@ -12,7 +12,6 @@ next appointment reminder is `skipped_no_consent`.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -32,11 +31,11 @@ from typer.testing import CliRunner
 from cli.main import app
 from cli.up import READY_MESSAGE
 from store import NotificationRecord, Store
+from tests.cli.test_up import _free_port, _up_command
 from tests.notifiers.conftest import SENDGRID_TEST_KEY
 from tests.notifiers.fake_sendgrid import FakeSendGrid
 from tests.notifiers.fake_twilio import FakeTwilio, running_fake_twilio
 
-IPS = Path(sys.executable).parent / "ips"
 TZ = "America/New_York"
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fedcba9876543210" * 2
@@ -48,12 +47,6 @@ SPECIALIST_PHONE = "+15555550101"
 LEAD = timedelta(minutes=2)
 
 T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for(what: str, check: Callable[[], T | None], timeout: float) -> T:
@@ -156,18 +149,7 @@ def test_ips_up_texts_and_emails_through_twilio_and_sendgrid_and_hears_back(
     }
     data_dir = tmp_path / "var"
     process = subprocess.Popen(
-        [
-            str(IPS),
-            "up",
-            "--data-dir",
-            str(data_dir),
-            "--temporal-port",
-            str(temporal_port),
-            "--ui-port",
-            str(_free_port()),
-            "--api-port",
-            str(api_port),
-        ],
+        _up_command(data_dir, temporal_port, _free_port(), api_port),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
