@@ -17,6 +17,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from feeds import FeedScope
 from service.access import (
@@ -55,6 +56,15 @@ def feed_urls(token: str, public_url: str | None) -> FeedUrls:
     return FeedUrls(https=https, webcal=re.sub(r"^https?://", "webcal://", https))
 
 
+def scope_from(specialist: str | None, team: str | None) -> FeedScope:
+    """The feed named by exactly one of a specialist's id and a team's (its supervisor's)."""
+    if (specialist is None) == (team is None):
+        raise Invalid("specialist", "name one feed: a specialist's, or a team's by its supervisor")
+    if specialist is not None:
+        return FeedScope(kind="specialist", id=specialist)
+    return FeedScope(kind="team", id=team or "")
+
+
 def scope_of(record: FeedTokenRecord) -> FeedScope:
     return FeedScope(
         kind="team" if record.scope_kind == "team" else "specialist", id=record.scope_id
@@ -67,6 +77,31 @@ def check_scope(store: Store, actor: Actor, scope: FeedScope) -> None:
         visible_specialist(store, actor, scope.id)
     else:
         visible_supervisor(store, actor, scope.id)
+
+
+def feed_token_fields(record: FeedTokenRecord) -> dict[str, Any]:
+    """A feed token as the API answers and `ips feed token ... --json` prints it."""
+    return {
+        "id": record.id,
+        "user_id": record.user_id,
+        "specialist": record.scope_id if record.scope_kind == "specialist" else None,
+        "team": record.scope_id if record.scope_kind == "team" else None,
+        "label": record.label,
+        "created_at": record.created_at,
+        "revoked_at": record.revoked_at,
+    }
+
+
+def new_feed_token_fields(
+    token: str, record: FeedTokenRecord, public_url: str | None
+) -> dict[str, Any]:
+    """The same, with the token and its URLs: only when it is made or rotated."""
+    urls = feed_urls(token, public_url)
+    return feed_token_fields(record) | {
+        "token": token,
+        "url": urls.https,
+        "webcal_url": urls.webcal,
+    }
 
 
 def create_feed_token(
