@@ -23,7 +23,6 @@ from api.errors import ERROR_RESPONSES, error_response
 from api.models import ErrorOut, FeedTokenCreatedOut, FeedTokenIn, FeedTokenOut
 from feeds import build_feed
 from service import feeds
-from service.errors import NotFound
 from service.people import Id
 from store import NotFoundError
 
@@ -44,7 +43,7 @@ def _public_url(request: Request) -> str | None:
 
 
 def _no_feed() -> Response:
-    return error_response(404, "token", "there is no such feed (the link may have been revoked)")
+    return error_response(404, "token", str(feeds.NoFeed()))
 
 
 @router.get(
@@ -71,7 +70,7 @@ def get_feed(
     try:
         _, scope = feeds.feed_for_token(services.store, token)
         feed = build_feed(services.store, scope, services.now(), app_url=_public_url(request))
-    except (NotFound, NotFoundError):
+    except (feeds.NoFeed, NotFoundError):
         return _no_feed()
     headers = {
         "ETag": feed.etag,

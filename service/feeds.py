@@ -29,7 +29,7 @@ from service.access import (
     visible_supervisor,
     visible_user,
 )
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Invalid, NotFound, ServiceError
 from store import FeedTokenRecord, InvalidValueError, NotFoundError, StaffUserRecord, Store
 
 FEED_TOKEN_PREFIX = "ipsf_"
@@ -38,6 +38,17 @@ FEED_TOKEN_PATTERN = re.compile(rf"{FEED_TOKEN_PREFIX}[A-Za-z0-9_-]{{32}}")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 _KIND = "feed token"
+
+
+class NoFeed(NotFound):
+    """A feed token that opens nothing; the answer never says why, nor quotes it."""
+
+    def __init__(self) -> None:
+        ServiceError.__init__(
+            self, "no feed opens with this token (it may have been revoked or replaced)"
+        )
+        self.kind = "feed"
+        self.id = ""
 
 
 @dataclass(frozen=True)
@@ -190,21 +201,21 @@ def visible_feed_tokens(store: Store, actor: Actor) -> list[FeedTokenRecord]:
 
 
 def feed_for_token(store: Store, token: str) -> tuple[FeedTokenRecord, FeedScope]:
-    """The feed a token opens. NotFound (naming no token) when it is malformed,
+    """The feed a token opens. NoFeed when it is malformed,
     unknown or revoked, or when its holder may no longer see the feed."""
     if not FEED_TOKEN_PATTERN.fullmatch(token):
-        raise NotFound("feed", "")
+        raise NoFeed()
     record = store.get_feed_token_by_hash(hash_token(token))
     if record is None or record.revoked_at is not None:
-        raise NotFound("feed", "")
+        raise NoFeed()
     owner = store.get_staff_user(record.user_id)
+    if owner is None:
+        raise NoFeed()
     scope = scope_of(record)
     try:
-        if owner is None:
-            raise NotFound("feed", "")
         check_scope(store, Actor.of(owner), scope)
     except NotFound:
-        raise NotFound("feed", "") from None
+        raise NoFeed() from None
     return record, scope
 
 
