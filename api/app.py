@@ -42,6 +42,8 @@ def create_app(services: Services, webhook_settings: WebhookSettings | None = No
     if webhook_settings is None:
         webhook_settings = WebhookSettings.from_environment(os.environ)
     app.state.webhooks = webhook_settings
+    # The app's address for the links in calendar feeds, as in the staff reminders.
+    app.state.app_url = os.environ.get("IPS_APP_URL") or None
     errors.install(app)
     app.include_router(health.router)
     app.include_router(people.router)

@@ -42,6 +42,11 @@ def _public_url(request: Request) -> str | None:
     return public_url
 
 
+def _app_url(request: Request) -> str | None:
+    app_url: str | None = request.app.state.app_url
+    return app_url
+
+
 def _no_feed() -> Response:
     return error_response(404, "token", str(feeds.NoFeed()))
 
@@ -69,7 +74,7 @@ def get_feed(
 ) -> Response:
     try:
         _, scope = feeds.feed_for_token(services.store, token)
-        feed = build_feed(services.store, scope, services.now(), app_url=_public_url(request))
+        feed = build_feed(services.store, scope, services.now(), app_url=_app_url(request))
     except (feeds.NoFeed, NotFoundError):
         return _no_feed()
     headers = {
