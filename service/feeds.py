@@ -38,6 +38,8 @@ FEED_TOKEN_PATTERN = re.compile(rf"{FEED_TOKEN_PREFIX}[A-Za-z0-9_-]{{32}}")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 _KIND = "feed token"
+# What the audit trail names for a new token (never the token, nor its hash).
+_FIELDS = ["user_id", "scope_kind", "scope_id", "label"]
 
 
 class NoFeed(NotFound):
@@ -129,19 +131,10 @@ def create_feed_token(
     supervisor). The token is returned once; only its hash is stored."""
     check_scope(store, actor, scope)
     owner = _owner(store, actor, scope, user_id)
-    try:
-        check_scope(store, Actor.of(owner), scope)
-    except NotFound:
-        raise Invalid(
-            "user",
-            f"{owner.id} ({owner.role}) may not have a token for this feed: a specialist "
-            "has one for their own feed, a supervisor for their team's and its specialists'",
-        ) from None
+    _check_holder(store, owner, scope)
     token, record = _new_token(owner.id, scope, label, now)
     store.add_feed_token(record)
-    record_change(
-        store, actor, "create", "feed_token", record.id, ["user_id", "scope", "label"], now
-    )
+    record_change(store, actor, "create", "feed_token", record.id, _FIELDS, now)
     return token, record
 
 
@@ -152,6 +145,8 @@ def rotate_feed_token(
     old = visible_feed_token(store, actor, token_id)
     if old.revoked_at is not None:
         raise Conflict("id", f"feed token {token_id} is revoked; make a new one instead")
+    owner = visible_user(store, actor, old.user_id)
+    _check_holder(store, owner, scope_of(old))
     token, record = _new_token(old.user_id, scope_of(old), old.label, now)
     try:
         store.replace_feed_token(old.id, record)
@@ -161,9 +156,7 @@ def rotate_feed_token(
         # Revoked by someone else since it was read.
         raise Conflict("id", f"feed token {token_id} is revoked; make a new one instead") from None
     record_change(store, actor, "rotate", "feed_token", old.id, ["revoked_at"], now)
-    record_change(
-        store, actor, "create", "feed_token", record.id, ["user_id", "scope", "label"], now
-    )
+    record_change(store, actor, "create", "feed_token", record.id, _FIELDS, now)
     return token, record
 
 
@@ -233,6 +226,17 @@ def _new_token(
         created_at=now,
     )
     return token, record
+
+
+def _check_holder(store: Store, owner: StaffUserRecord, scope: FeedScope) -> None:
+    try:
+        check_scope(store, Actor.of(owner), scope)
+    except NotFound:
+        raise Invalid(
+            "user",
+            f"{owner.id} ({owner.role}) may not have a token for this feed: a specialist "
+            "has one for their own feed, a supervisor for their team's and its specialists'",
+        ) from None
 
 
 def _owner(store: Store, actor: Actor, scope: FeedScope, user_id: str | None) -> StaffUserRecord:

@@ -161,6 +161,8 @@ async def test_a_specialist_who_leaves_the_team_leaves_the_supervisors_feed_toke
     await api.ok("PATCH", "/specialists/es-2", api.admin, json={"supervisor": "sup-2"})
 
     assert (await api.http.get(path_of(created))).status_code == 404
+    rotated = await api.http.post(f"/feed-tokens/{created['id']}/rotate", headers=api.admin)
+    assert rotated.status_code == 422 and rotated.json()["error"]["field"] == "user"
 
 
 async def test_every_change_is_in_the_audit_trail_without_the_token(api: Api) -> None:
