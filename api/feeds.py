@@ -99,7 +99,7 @@ def _not_modified(
         return False
     try:
         since = parsedate_to_datetime(if_modified_since)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
     if since.tzinfo is None:
         return False
