@@ -6,16 +6,18 @@ import os
 
 from fastapi import FastAPI
 
-from api import errors, health, journeys, people, staff, webhooks
+from api import errors, feeds, health, journeys, people, staff, webhooks
 from api.webhooks import WebhookSettings
 from service.journeys import Services
 
 DESCRIPTION = """\
 Record what happens in each consumer's IPS journey and see what is due.
 
-Every route but `/healthz`, `/readyz` and the webhooks needs a staff token:
-`Authorization: Bearer <token>`. The webhooks (`/webhooks/...`) are for Twilio
-and SendGrid, whose signature each request must carry. A specialist sees their own caseload, a
+Every route but `/healthz`, `/readyz`, the webhooks and the calendar feeds
+needs a staff token: `Authorization: Bearer <token>`. The webhooks
+(`/webhooks/...`) are for Twilio and SendGrid, whose signature each request must
+carry. A calendar feed (`/feeds/<token>.ics`) is opened by the feed token in its
+path, made with `POST /feed-tokens`. A specialist sees their own caseload, a
 supervisor their team's, an admin everything; anything else answers 404.
 
 Every error is `{"error": {"status", "field", "reason", "message"}}`; `field`
@@ -40,10 +42,14 @@ def create_app(services: Services, webhook_settings: WebhookSettings | None = No
     if webhook_settings is None:
         webhook_settings = WebhookSettings.from_environment(os.environ)
     app.state.webhooks = webhook_settings
+    # The app's address for the links in calendar feeds, as in the staff reminders.
+    app.state.app_url = os.environ.get("IPS_APP_URL") or None
     errors.install(app)
     app.include_router(health.router)
     app.include_router(people.router)
     app.include_router(journeys.router)
     app.include_router(staff.router)
     app.include_router(webhooks.router)
+    app.include_router(feeds.router)
+    app.include_router(feeds.staff_router)
     return app

@@ -259,6 +259,39 @@ class TokenOut(BaseModel):
     expires_at: datetime
 
 
+class FeedTokenIn(Body):
+    """One of `specialist` and `team`: whose calendar feed the token opens."""
+
+    specialist: Id | None = Field(default=None, description="The specialist whose feed it is.")
+    team: Id | None = Field(
+        default=None, description="The supervisor whose team's feed it is (their id)."
+    )
+    user: Id | None = Field(
+        default=None,
+        description="The staff user who holds the token (a user the caller manages); "
+        "the caller by default.",
+    )
+    label: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="A note to tell tokens apart, like 'Outlook'."
+    )
+
+
+class FeedTokenOut(BaseModel):
+    id: str = Field(description="The feed token's id (not the token), as in ftok_...")
+    user_id: str = Field(description="The staff user who holds it.")
+    specialist: str | None = Field(description="The specialist whose feed it opens, or null.")
+    team: str | None = Field(description="The supervisor whose team's feed it opens, or null.")
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class FeedTokenCreatedOut(FeedTokenOut):
+    token: str = Field(description="The token. Shown this once; only its hash is kept.")
+    url: str = Field(description="The feed's https URL, for Google Calendar's 'From URL'.")
+    webcal_url: str = Field(description="The same as webcal://, which calendar programs open.")
+
+
 # ---------------------------------------------------------------- health
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator
 from types import TracebackType
 
 import uvicorn
 
 from api.app import create_app
+from api.feeds import HideFeedTokens
 from api.webhooks import WebhookSettings
 from service.journeys import Services
 
@@ -33,7 +35,8 @@ class _Server(uvicorn.Server):
 class ApiServer:
     """`async with ApiServer(services, host, port):` serves the API in the body.
 
-    Requests are not logged: their addresses name consumers.
+    Requests are not logged: their addresses name consumers, and a feed's holds
+    its token (which `HideFeedTokens` blanks should the access log be turned on).
     """
 
     def __init__(
@@ -55,6 +58,9 @@ class ApiServer:
             log_level="warning",
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
+        access_log = logging.getLogger("uvicorn.access")
+        if not any(isinstance(f, HideFeedTokens) for f in access_log.filters):
+            access_log.addFilter(HideFeedTokens())
         self._server = _Server(config)
         self._task: asyncio.Task[None] | None = None
 

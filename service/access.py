@@ -41,6 +41,10 @@ class Actor:
     def is_admin(self) -> bool:
         return self.role == "admin"
 
+    @classmethod
+    def of(cls, user: StaffUserRecord) -> Actor:
+        return cls(user_id=user.id, role=user.role, person_id=user.person_id)
+
 
 # The operator of this machine (the `ips` command run on the server itself),
 # who sets up the first users and tokens.
@@ -188,7 +192,7 @@ def authenticate(store: Store, token: str | None, now: datetime) -> Actor:
     user = store.get_staff_user(record.user_id)
     if user is None:
         raise Unauthenticated("the token is not valid")
-    return Actor(user_id=user.id, role=user.role, person_id=user.person_id)
+    return Actor.of(user)
 
 
 # ---------------------------------------------------------------- scope

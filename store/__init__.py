@@ -2,6 +2,7 @@
 
 from store.errors import InvalidValueError, NotFoundError, StoreError, UnknownReferenceError
 from store.records import (
+    FEED_SCOPE_KINDS,
     STAFF_ROLES,
     ApiTokenRecord,
     AppointmentRecord,
@@ -11,6 +12,7 @@ from store.records import (
     DueContactRecord,
     EmployerContactRecord,
     EventRecord,
+    FeedTokenRecord,
     JobRecord,
     NotificationRecord,
     OutreachRecord,
@@ -23,6 +25,7 @@ from store.records import (
 from store.store import Store
 
 __all__ = [
+    "FEED_SCOPE_KINDS",
     "STAFF_ROLES",
     "ApiTokenRecord",
     "StaffChangeRecord",
@@ -34,6 +37,7 @@ __all__ = [
     "DueContactRecord",
     "EmployerContactRecord",
     "EventRecord",
+    "FeedTokenRecord",
     "InvalidValueError",
     "JobRecord",
     "NotFoundError",

@@ -285,6 +285,21 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class FeedToken(Base):
+    __tablename__ = "feed_tokens"
+    __table_args__ = (Index(None, "user_id"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"))
+    scope_kind: Mapped[str]
+    scope_id: Mapped[str]
+    # SHA-256 of the token: the token is in the feed's URL, shown once, never stored.
+    token_hash: Mapped[str] = mapped_column(unique=True)
+    label: Mapped[str | None]
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class StaffChange(Base):
     """Who changed which record, when: the audit trail of everything that is not
     a journey event (those are in `events`, with `recorded_by`)."""

@@ -214,6 +214,24 @@ class ApiTokenRecord:
     revoked_at: datetime | None = None
 
 
+FEED_SCOPE_KINDS = frozenset({"specialist", "team"})
+
+
+@dataclass(frozen=True)
+class FeedTokenRecord:
+    """The key to one calendar feed: a specialist's (`scope_id` is the specialist)
+    or a team's (`scope_id` is its supervisor)."""
+
+    id: str
+    user_id: str
+    scope_kind: str
+    scope_id: str
+    token_hash: str
+    label: str | None
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 @dataclass(frozen=True)
 class StaffChangeRecord:
     at: datetime

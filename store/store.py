@@ -33,6 +33,7 @@ from store.models import (
     DueContactChange,
     EmployerContact,
     Event,
+    FeedToken,
     Job,
     Notification,
     Outreach,
@@ -45,6 +46,7 @@ from store.records import (
     CHANNELS,
     DELIVERY_PROGRESS,
     DUE_CONTACT_STATUSES,
+    FEED_SCOPE_KINDS,
     NOTIFICATION_STATUSES,
     SMS_CONSENT_STATES,
     STAFF_ROLES,
@@ -56,6 +58,7 @@ from store.records import (
     DueContactRecord,
     EmployerContactRecord,
     EventRecord,
+    FeedTokenRecord,
     JobRecord,
     NotificationRecord,
     OutreachRecord,
@@ -576,6 +579,71 @@ class Store:
             if row.revoked_at is None:
                 row.revoked_at = at
             return True
+
+    # Calendar feed tokens
+
+    def add_feed_token(self, r: FeedTokenRecord) -> None:
+        with self._write() as s:
+            self._add_feed_token(s, r)
+
+    def replace_feed_token(self, id: str, new: FeedTokenRecord) -> None:
+        """Rotation, in one transaction: token `id` is revoked as of `new.created_at`
+        and `new` (for the same user and feed) stored in its place. NotFoundError
+        when there is no token `id`, InvalidValueError when it is already revoked."""
+        with self._write() as s:
+            row = s.get(FeedToken, id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"no feed token {id!r}", field="id")
+            if row.revoked_at is not None:
+                raise InvalidValueError(f"feed token {id!r} is revoked", field="id")
+            if (new.user_id, new.scope_kind, new.scope_id) != (
+                row.user_id,
+                row.scope_kind,
+                row.scope_id,
+            ):
+                raise InvalidValueError(
+                    "a rotated token keeps the user and the feed", field="FeedTokenRecord.scope_id"
+                )
+            row.revoked_at = new.created_at
+            self._add_feed_token(s, new)
+
+    def get_feed_token(self, id: str) -> FeedTokenRecord | None:
+        with self._reads() as s:
+            row = s.get(FeedToken, id)
+            return None if row is None else _record(FeedTokenRecord, row)
+
+    def get_feed_token_by_hash(self, token_hash: str) -> FeedTokenRecord | None:
+        query = select(FeedToken).where(FeedToken.token_hash == token_hash)
+        with self._reads() as s:
+            row = s.scalars(query).first()
+            return None if row is None else _record(FeedTokenRecord, row)
+
+    def list_feed_tokens(self, user_id: str | None = None) -> list[FeedTokenRecord]:
+        query = select(FeedToken).order_by(FeedToken.created_at, FeedToken.id)
+        if user_id is not None:
+            query = query.where(FeedToken.user_id == user_id)
+        return self._all(FeedTokenRecord, query)
+
+    def revoke_feed_token(self, id: str, at: datetime) -> bool:
+        """Revoke a feed token; False if there is none. Revoking twice keeps the first time."""
+        _check_aware(at, "revoked_at")
+        with self._write() as s:
+            row = s.get(FeedToken, id)
+            if row is None:
+                return False
+            if row.revoked_at is None:
+                row.revoked_at = at
+            return True
+
+    def _add_feed_token(self, s: Session, r: FeedTokenRecord) -> None:
+        _check_choice(r.scope_kind, FEED_SCOPE_KINDS, "FeedTokenRecord.scope_kind")
+        _check_aware(r.created_at, "FeedTokenRecord.created_at")
+        _require(s, StaffUser, r.user_id, "FeedTokenRecord.user_id")
+        if r.scope_kind == "specialist":
+            _require(s, Specialist, r.scope_id, "FeedTokenRecord.scope_id")
+        else:
+            _require(s, Supervisor, r.scope_id, "FeedTokenRecord.scope_id")
+        s.add(FeedToken(**_values(r)))
 
     def record_staff_change(self, r: StaffChangeRecord) -> None:
         _check_aware(r.at, "StaffChangeRecord.at")

@@ -16,12 +16,17 @@ COMMANDS = [
     ("tokens", "create"),
     ("tokens", "revoke"),
     ("tokens", "list"),
+    ("feed", "token", "create"),
+    ("feed", "token", "rotate"),
+    ("feed", "token", "revoke"),
+    ("feed", "token", "list"),
+    ("feed", "url"),
     ("refer",),
     ("event",),
     ("show",),
     ("due",),
 ]
-GROUPS = [(), ("people",), ("users",), ("tokens",)]
+GROUPS = [(), ("people",), ("users",), ("tokens",), ("feed",), ("feed", "token")]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
