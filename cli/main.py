@@ -4,6 +4,7 @@ import typer
 
 from api.cli import api_command
 from cli.access import tokens_app, users_app
+from cli.feeds import feed_app
 from cli.journeys import due, event, refer, show
 from cli.people import people_app
 from cli.policy import policy_app
@@ -38,6 +39,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(people_app, name="people")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(feed_app, name="feed")
 app.command("refer", epilog=ACTING_HELP)(refer)
 app.command("event", epilog=ACTING_HELP)(event)
 app.command("show", epilog=ACTING_HELP)(show)
