@@ -35,8 +35,10 @@ from store import (
     Store,
 )
 
-PRODID = "-//ips-journeys//Due contacts//EN"
-UID_DOMAIN = "ips-journeys"
+# Neither names the program: "IPS" would tell a calendar provider what kind of
+# service the people in the feed receive.
+PRODID = "-//Journeys//Due contacts//EN"
+UID_DOMAIN = "journeys"
 # What a feed shows around today (SPEC §8).
 HORIZON_PAST = timedelta(days=14)
 HORIZON_AHEAD = timedelta(days=90)
