@@ -1,4 +1,4 @@
-"""Calendar feeds (SPEC §8): what a specialist's or a team's calendar shows."""
+"""Calendar feeds of due contacts and appointments, per specialist and per team (SPEC §8)."""
 
 from feeds.build import Feed, FeedScope, build_feed
 

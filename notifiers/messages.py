@@ -120,6 +120,14 @@ def _day(d: date, language: str = "en") -> str:
     )
 
 
+def window_in_words(window_start: date, due: date) -> str:
+    """A due contact's window in English, `Mon Mar 4 – Mon Mar 11`; one day alone
+    when it starts on its due date."""
+    if window_start == due:
+        return _day(due)
+    return f"{_day(window_start)} – {_day(due)}"
+
+
 def _clock(t: datetime) -> str:
     """2:00 PM, in English and Spanish texts alike."""
     return f"{t.hour % 12 or 12}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"

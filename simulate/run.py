@@ -21,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import worker
 from activities.journey import AgencySettings, JourneyActivities
+from feeds import FeedScope, build_feed
 from notifiers import RecordingNotifier
 from rules import calendar
 from rules.events import EventError
@@ -51,8 +52,10 @@ class SimulationSummary:
 async def run_scenario(
     scenario_path: Path, out_dir: Path, *, echo: Echo | None = None
 ) -> SimulationSummary:
-    """Run a scenario file and write due_contacts.json, notifications.json and
-    journeys.json to `out_dir`. Raises `ScenarioError` for an invalid scenario."""
+    """Run a scenario file and write due_contacts.json, notifications.json,
+    journeys.json and the calendar feeds (feeds/<specialist id>.ics,
+    feeds/team-<supervisor id>.ics) to `out_dir`. Raises `ScenarioError` for an
+    invalid scenario."""
     say: Echo = echo or (lambda _line: None)
     scenario = load_scenario(Path(scenario_path))
     out_dir = Path(out_dir)
@@ -216,6 +219,18 @@ def _write_outputs(
     _dump(out_dir / "due_contacts.json", due_contacts)
     _dump(out_dir / "notifications.json", notifications)
     _dump(out_dir / "journeys.json", journeys)
+    _write_feeds(scenario, store, out_dir / "feeds")
+
+
+def _write_feeds(scenario: Scenario, store: Store, feeds_dir: Path) -> None:
+    """Each specialist's and each team's feed as a subscriber sees it at the end
+    of `until`."""
+    feeds_dir.mkdir(exist_ok=True)
+    scopes = [(FeedScope("specialist", s.id), f"{s.id}.ics") for s in scenario.specialists]
+    scopes += [(FeedScope("team", s.id), f"team-{s.id}.ics") for s in scenario.supervisors]
+    for scope, name in scopes:
+        feed = build_feed(store, scope, scenario.end, app_url=scenario.agency.app_url)
+        (feeds_dir / name).write_bytes(feed.ics)
 
 
 def _dump(path: Path, data: Any) -> None:

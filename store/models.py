@@ -316,3 +316,21 @@ class StaffChange(Base):
     record_id: Mapped[str]
     # Names of the fields written, never their values.
     fields: Mapped[list[str]]
+
+
+class FeedEntry(Base):
+    """What a calendar feed last published of one entry, so that its SEQUENCE
+    grows and its DTSTAMP moves only when its content changes (RFC 5545)."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (UniqueConstraint("feed_key", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # `specialist:<id>` or `team:<supervisor id>`.
+    feed_key: Mapped[str]
+    uid: Mapped[str]
+    # A hash of the entry as published; none once it has left the feed (done,
+    # cancelled, past the horizon), so that a return counts as a change too.
+    fingerprint: Mapped[str | None]
+    sequence: Mapped[int]
+    changed_at: Mapped[datetime]

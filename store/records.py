@@ -240,3 +240,16 @@ class StaffChangeRecord:
     kind: str
     record_id: str
     fields: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FeedEntryRecord:
+    """One entry of a calendar feed as last published: `fingerprint` is a hash of
+    its content (None once it has left the feed), `sequence` its RFC 5545
+    SEQUENCE, `changed_at` when its content last changed (its DTSTAMP)."""
+
+    feed_key: str
+    uid: str
+    fingerprint: str | None
+    sequence: int
+    changed_at: datetime

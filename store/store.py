@@ -9,7 +9,7 @@ raises and never aborts the transaction around it.
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from store.models import (
     DueContactChange,
     EmployerContact,
     Event,
+    FeedEntry,
     FeedToken,
     Job,
     Notification,
@@ -58,6 +59,7 @@ from store.records import (
     DueContactRecord,
     EmployerContactRecord,
     EventRecord,
+    FeedEntryRecord,
     FeedTokenRecord,
     JobRecord,
     NotificationRecord,
@@ -361,6 +363,61 @@ class Store:
         if consumer_id is not None:
             query = query.where(Appointment.consumer_id == consumer_id)
         return self._all(AppointmentRecord, query)
+
+    # Calendar feeds
+
+    def list_feed_entries(self, feed_key: str) -> list[FeedEntryRecord]:
+        """Every entry the feed has published, those that left it included, in uid order."""
+        query = select(FeedEntry).where(FeedEntry.feed_key == feed_key).order_by(FeedEntry.uid)
+        return self._all(FeedEntryRecord, query)
+
+    def publish_feed_entries(
+        self, feed_key: str, fingerprints: Mapping[str, str], at: datetime
+    ) -> list[FeedEntryRecord]:
+        """Record that the feed now holds exactly the entries of `fingerprints`
+        (uid: a hash of the entry's content), and return every entry it has
+        published, in uid order.
+
+        A new entry gets sequence 0; one whose fingerprint changed, or that comes
+        back, gets its sequence + 1; either way its changed_at becomes `at`. An
+        entry not given has left the feed: fingerprint None, changed_at `at`.
+        Publishing what is already published writes nothing.
+        """
+        _check_aware(at, "at")
+        stored = self.list_feed_entries(feed_key)
+        if _published(stored, fingerprints):
+            return stored
+        with self._write() as s:
+            inserted = set()
+            for uid in sorted(fingerprints.keys() - {r.uid for r in stored}):
+                values = {
+                    "feed_key": feed_key,
+                    "uid": uid,
+                    "fingerprint": fingerprints[uid],
+                    "sequence": 0,
+                    "changed_at": at,
+                }
+                # A concurrent build may have inserted it meanwhile: then it is
+                # compared below like any other stored entry.
+                if self._insert_new(s, FeedEntry, values, ["feed_key", "uid"]):
+                    inserted.add(uid)
+            # Locked in uid order, so that two concurrent builds cannot deadlock.
+            locked = (
+                select(FeedEntry)
+                .where(FeedEntry.feed_key == feed_key)
+                .order_by(FeedEntry.uid)
+                .with_for_update()
+            )
+            rows = list(s.scalars(locked))
+            for row in rows:
+                fingerprint = fingerprints.get(row.uid)
+                if row.uid in inserted or row.fingerprint == fingerprint:
+                    continue
+                if fingerprint is not None:
+                    row.sequence += 1
+                row.fingerprint = fingerprint
+                row.changed_at = at
+            return [_record(FeedEntryRecord, row) for row in rows]
 
     # SMS consent
 
@@ -780,6 +837,12 @@ def _change(r: DueContactRecord, changed_at: datetime) -> DueContactChange:
     return DueContactChange(
         key=r.key, status=r.status, satisfied_on=r.satisfied_on, changed_at=changed_at
     )
+
+
+def _published(stored: Sequence[FeedEntryRecord], fingerprints: Mapping[str, str]) -> bool:
+    """Whether the stored entries are exactly `fingerprints`, those not given gone."""
+    held = {r.uid: r.fingerprint for r in stored if r.fingerprint is not None}
+    return held == dict(fingerprints)
 
 
 _NOUNS: dict[type[Base], str] = {
