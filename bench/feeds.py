@@ -16,6 +16,8 @@ The first build, which inserts every feed entry, is shown apart.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import socket
 import statistics
 import tempfile
 import time
@@ -23,14 +25,20 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 from icalendar import Calendar, Event, Timezone
 
+from api.server import ApiServer
 from feeds import FeedScope, build_feed
+from rules.policy import Policy
+from service.feeds import create_feed_token
+from service.journeys import Services
 from store import (
     AppointmentRecord,
     ConsumerRecord,
     DueContactRecord,
     SpecialistRecord,
+    StaffUserRecord,
     Store,
     SupervisorRecord,
 )
@@ -131,6 +139,40 @@ def p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20, method="inclusive")[-1]
 
 
+async def _no_temporal() -> Any:
+    raise RuntimeError("the feed route needs no Temporal")
+
+
+def http_requests(store: Store, runs: int) -> list[float]:
+    """GET /feeds/<token>.ics from the API served by uvicorn on a loopback port,
+    as a calendar program fetches it (a full answer, no If-None-Match)."""
+    store.upsert_staff_user(
+        StaffUserRecord(
+            id="u-sup-1", name="Pat Kim", role="supervisor", person_id="sup-1", created_at=NOW
+        )
+    )
+    secret, _ = create_feed_token(store, scope=TEAM, now=NOW, user_id="u-sup-1", label="bench")
+    services = Services(store=store, connect=_no_temporal, policy=Policy(), now=lambda: NOW)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+
+    async def fetch_all() -> list[float]:
+        async with (
+            ApiServer(services, host="127.0.0.1", port=port),
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http,
+        ):
+            times = []
+            for _ in range(runs + 1):
+                start = time.perf_counter()
+                answer = await http.get(f"/feeds/{secret}.ics", timeout=60)
+                times.append((time.perf_counter() - start) * 1000)
+                assert answer.status_code == 200, answer.text
+        return times[1:]  # the first one warms the server up
+
+    return asyncio.run(fetch_all())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -147,6 +189,7 @@ def main() -> None:
             events = len(template.walk("VEVENT"))
             ours = timed(lambda: build_feed(store, TEAM, NOW), args.runs)
             baseline = timed(alone, args.runs)
+            http = http_requests(store, args.runs)
         finally:
             store.dispose()
 
@@ -157,6 +200,7 @@ def main() -> None:
     rows = [
         ("build_feed (store + calendar)", ours),
         ("icalendar alone (same events)", baseline),
+        ("GET /feeds/<token>.ics (HTTP)", http),
     ]
     print(f"{'':32}{'median ms':>12}{'p95 ms':>12}{'× icalendar':>14}")
     for label, times in rows:
