@@ -13,12 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+import recurring_ical_events
 import sqlalchemy
+from icalendar import Calendar
 
 from api.server import ApiServer
 from service.feeds import FEED_TOKEN_PREFIX
 from store.models import Base
-from tests.api.conftest import PUBLIC_URL, WEBHOOK_SETTINGS, Api, Headers, running_api
+from tests.api.conftest import PUBLIC_URL, TZ, WEBHOOK_SETTINGS, Api, Headers, running_api
 
 
 async def make(api: Api, headers: Headers, **body: Any) -> Any:
@@ -233,3 +235,61 @@ async def test_no_log_line_holds_the_token(api: Api, caplog: pytest.LogCaptureFi
     for record in ours:
         for token in (created["token"], revoked["token"]):
             assert token not in record.getMessage(), (record.name, record.getMessage())
+
+
+async def test_a_subscribed_calendar_shows_the_teams_due_contacts_and_meetings(api: Api) -> None:
+    """What Outlook or Google Calendar shows after subscribing to the team feed: read
+    over HTTP and expanded as a calendar program does (recurring-ical-events)."""
+    created = await make(api, api.sup1, team="sup-1", label="Outlook")
+    for consumer in ("c-1", "c-2", "c-3"):  # c-3 is on another team
+        await api.ok("POST", f"/consumers/{consumer}/referral", api.admin, json={})
+    today = api.today()
+    meeting = f"{today + timedelta(days=2)}T14:30"
+    await api.ok(
+        "POST",
+        "/consumers/c-1/events",
+        api.es1,
+        json={
+            "type": "appointment_scheduled",
+            "event_id": "c-1-appt",
+            "at": api.now_local(),
+            "appointment_id": "a-1",
+            "start": meeting,
+            "duration_minutes": 45,
+            "place": "Main St Library",
+        },
+    )
+
+    async def shown() -> tuple[httpx.Response, list[Any]]:
+        answer = await api.http.get(path_of(created))
+        assert answer.status_code == 200, answer.text
+        calendar = Calendar.from_ical(answer.content)
+        events = recurring_ical_events.of(calendar).between(
+            today - timedelta(days=14), today + timedelta(days=91)
+        )
+        return answer, sorted(events, key=lambda e: (str(e["DTSTART"].dt), str(e["SUMMARY"])))
+
+    first, events = await shown()
+    entries = [(str(e["SUMMARY"]), e["DTSTART"].dt) for e in events]
+    due = today + timedelta(days=7)
+    assert ("First meeting — C.1. (c-1)", due) in entries
+    assert ("First meeting — C.2. (c-2)", due) in entries
+    assert not [summary for summary, _ in entries if "(c-3)" in summary]
+    [appointment] = [e for e in events if "Main St Library" in str(e.get("LOCATION", ""))]
+    start = appointment["DTSTART"].dt
+    assert (start.isoformat(timespec="minutes")[:16], str(start.tzinfo)) == (meeting, TZ)
+    assert appointment["DTEND"].dt - start == timedelta(minutes=45)
+    assert "Consumer" not in first.text  # initials and case id only
+
+    # The first meeting happens: its entry leaves the calendar at the next refresh.
+    await api.ok(
+        "POST",
+        "/consumers/c-1/events",
+        api.es1,
+        json={"type": "first_meeting", "event_id": "c-1-met", "at": api.now_local()},
+    )
+    second, events = await shown()
+    summaries = [str(e["SUMMARY"]) for e in events]
+    assert "First meeting — C.1. (c-1)" not in summaries
+    assert "First meeting — C.2. (c-2)" in summaries
+    assert second.headers["etag"] != first.headers["etag"]
