@@ -1,0 +1,1 @@
+"""Supervisor reports: fidelity items and the quarterly employment rate (SPEC §10)."""
