@@ -6,7 +6,7 @@ import os
 
 from fastapi import FastAPI
 
-from api import errors, feeds, health, journeys, people, staff, webhooks
+from api import errors, feeds, health, journeys, people, reports, staff, webhooks
 from api.webhooks import WebhookSettings
 from service.journeys import Services
 
@@ -52,4 +52,5 @@ def create_app(services: Services, webhook_settings: WebhookSettings | None = No
     app.include_router(webhooks.router)
     app.include_router(feeds.router)
     app.include_router(feeds.staff_router)
+    app.include_router(reports.router)
     return app

@@ -48,7 +48,7 @@ def _parse_at(value: str) -> datetime:
         ) from None
 
 
-def _parse_day(value: str) -> date:
+def parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -251,13 +251,13 @@ def due(
     due_from: Annotated[
         date | None,
         typer.Option(
-            "--from", parser=_parse_day, metavar="DAY", help="Only those due on or after this day."
+            "--from", parser=parse_day, metavar="DAY", help="Only those due on or after this day."
         ),
     ] = None,
     due_to: Annotated[
         date | None,
         typer.Option(
-            "--to", parser=_parse_day, metavar="DAY", help="Only those due on or before this day."
+            "--to", parser=parse_day, metavar="DAY", help="Only those due on or before this day."
         ),
     ] = None,
     token: TokenOption = None,

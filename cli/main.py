@@ -8,6 +8,7 @@ from cli.feeds import feed_app
 from cli.journeys import due, event, refer, show
 from cli.people import people_app
 from cli.policy import policy_app
+from cli.reports import report_app
 from cli.session import ACTING_HELP
 from cli.up import up
 from simulate.cli import simulate_command
@@ -40,6 +41,7 @@ app.add_typer(people_app, name="people")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(feed_app, name="feed")
+app.add_typer(report_app, name="report")
 app.command("refer", epilog=ACTING_HELP)(refer)
 app.command("event", epilog=ACTING_HELP)(event)
 app.command("show", epilog=ACTING_HELP)(show)
