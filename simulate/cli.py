@@ -24,7 +24,9 @@ def simulate_command(
     """Run a scenario through the real journey code on a fast-forward clock.
 
     Writes due_contacts.json, notifications.json and journeys.json to the --out
-    folder. Nothing is sent: messages are recorded in notifications.json.
+    folder, with the simulation's database, ips.db, for the reports:
+    IPS_DATABASE_URL=sqlite:///OUT/ips.db ips report fidelity --from ... --to ...
+    Nothing is sent: messages are recorded in notifications.json.
     """
     echo = None if quiet else typer.echo
     try:

@@ -4,10 +4,12 @@ Temporal's time-skipping test server, with notifiers recording, not sending."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import tempfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +42,10 @@ from workflows.journey import ConsumerJourney, journey_id
 
 Echo = Callable[[str], None]
 
+# The simulation's database, left in the output folder for `ips report`:
+# IPS_DATABASE_URL=sqlite:///DIR/ips.db.
+DATABASE_FILE = "ips.db"
+
 
 @dataclass
 class SimulationSummary:
@@ -53,8 +59,9 @@ async def run_scenario(
     scenario_path: Path, out_dir: Path, *, echo: Echo | None = None
 ) -> SimulationSummary:
     """Run a scenario file and write due_contacts.json, notifications.json,
-    journeys.json and the calendar feeds (feeds/<specialist id>.ics,
-    feeds/team-<supervisor id>.ics) to `out_dir`. Raises `ScenarioError` for an
+    journeys.json, the calendar feeds (feeds/<specialist id>.ics,
+    feeds/team-<supervisor id>.ics) and the simulation's database (ips.db, for
+    `ips report`) to `out_dir`. Raises `ScenarioError` for an
     invalid scenario."""
     say: Echo = echo or (lambda _line: None)
     scenario = load_scenario(Path(scenario_path))
@@ -71,6 +78,7 @@ async def run_scenario(
             sent = Counter(n.kind for n in store.list_notifications())
         finally:
             store.dispose()
+        _keep_database(Path(tmp) / "simulation.db", out_dir / DATABASE_FILE)
     return SimulationSummary(len(scenario.events), due, sent, out_dir)
 
 
@@ -231,6 +239,19 @@ def _write_feeds(scenario: Scenario, store: Store, feeds_dir: Path) -> None:
     for scope, name in scopes:
         feed = build_feed(store, scope, scenario.end, app_url=scenario.agency.app_url)
         (feeds_dir / name).write_bytes(feed.ics)
+
+
+def _keep_database(source: Path, target: Path) -> None:
+    """A copy of the finished simulation's database (SQLite's backup, so nothing
+    left in its write-ahead log is lost), replacing a previous run's."""
+    for leftover in (
+        target,
+        target.with_name(target.name + "-wal"),
+        target.with_name(target.name + "-shm"),
+    ):
+        leftover.unlink(missing_ok=True)
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
 
 
 def _dump(path: Path, data: Any) -> None:
