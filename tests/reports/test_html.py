@@ -464,3 +464,17 @@ def test_chromium_paints_the_page_with_its_charts(report_file: Path, tmp_path: P
         assert bytes.fromhex(colour) in colours, colour
     if keep := os.environ.get("IPS_KEEP_SCREENSHOT"):
         Path(keep).write_bytes(screenshot.read_bytes())
+
+
+def test_a_report_with_nothing_in_it_still_renders() -> None:
+    empty = FidelityReport(start=date(2027, 3, 1), end=date(2027, 3, 7), scope="agency", figures=[])
+    page = parse(render_html(empty, [], generated_at=MADE))
+    text = " ".join(page.text)
+    assert "1 March 2027 to 7 March 2027" in text
+    assert page.chart("chart-employment-rate") == []
+    assert page.chart("chart-follow-along") == []
+    assert {a.get("id") for t, a in page.tags if t == "svg"} == {
+        "chart-employment-rate",
+        "chart-employer-contacts",
+        "chart-follow-along",
+    }
