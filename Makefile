@@ -15,7 +15,7 @@ PG_HOST := 127.0.0.1
 PG_PORT := 5432
 PG_TEST_URL := postgresql+psycopg://root@$(PG_HOST):$(PG_PORT)/test
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install chromium clean
 
 run: $(STAMP)
 	$(BIN)/ips up
@@ -29,7 +29,7 @@ POSTGRES_ANSWERS := { if command -v pg_isready >/dev/null 2>&1; then \
 		$(BIN)/python -c "import socket; socket.create_connection(('$(PG_HOST)', $(PG_PORT)), timeout=2).close()" 2>/dev/null; \
 	fi; }
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	@if [ -z "$${IPS_TEST_POSTGRES_URL+set}" ] && $(POSTGRES_ANSWERS); then \
 		export IPS_TEST_POSTGRES_URL='$(PG_TEST_URL)'; \
 		echo "PostgreSQL answers on $(PG_HOST):$(PG_PORT): its tests run against $$IPS_TEST_POSTGRES_URL"; \
@@ -42,6 +42,27 @@ lint: $(STAMP)
 	$(BIN)/mypy $(TYPED)
 
 install: $(STAMP)
+
+# The HTML report is checked in headless Chromium (tests/reports/test_html.py),
+# from Debian's package. Installed only when it is missing and we may; if it
+# cannot be, those tests skip and say why, and the rest of the suite runs.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@export DEBIAN_FRONTEND=noninteractive; \
+	if [ -x $(CHROMIUM) ]; then \
+		echo "chromium: $(CHROMIUM) is installed"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "chromium: $(CHROMIUM) is missing and apt-get is not available: the browser tests will skip"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "chromium: $(CHROMIUM) is missing and installing it needs root: the browser tests will skip"; \
+	elif log=$$( { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+			</dev/null 2>&1 ) && [ -x $(CHROMIUM) ]; then \
+		echo "chromium: installed $(CHROMIUM) with apt-get"; \
+	else \
+		[ -z "$$log" ] || printf '%s\n' "$$log" | tail -n 5; \
+		echo "chromium: apt-get could not install chromium: the browser tests will skip"; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
