@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.auth import ActorDep, ServicesDep
@@ -15,6 +16,7 @@ from api.errors import ERROR_RESPONSES
 from reports import tables
 from service import reports
 from service.people import Id
+from worker import agency_from_environment
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["reports"])
 
@@ -132,3 +134,28 @@ def outcomes(
         rows = tables.outcomes_rows(report)
         return Response(tables.to_csv(tables.OUTCOMES_COLUMNS, rows), media_type=CSV)
     return tables.outcomes_json(report)
+
+
+@router.get(
+    "/reports/html",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}, "description": "The report as one page"}},
+    summary="The supervisor's report as one self-contained HTML page, with charts",
+)
+def html(
+    start: Annotated[date, Query(alias="from", description="The first day counted.")],
+    end: Annotated[date, Query(alias="to", description="The last day counted (included).")],
+    services: ServicesDep,
+    actor: ActorDep,
+    team: TeamQuery = None,
+) -> HTMLResponse:
+    page = reports.html(
+        services.store,
+        actor,
+        start,
+        end,
+        team,
+        now=services.now(),
+        agency=agency_from_environment().legal_name,
+    )
+    return HTMLResponse(page)

@@ -8,6 +8,7 @@ counts for each.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,8 @@ from cli.output import print_fields, print_json, print_table
 from cli.session import ACTING_HELP, JsonOption, TokenOption, staff_session
 from reports import tables
 from service import reports
+from service.errors import Invalid
+from worker import agency_from_environment
 
 report_app = typer.Typer(
     help="Reports for supervisors: fidelity figures and the quarterly employment rate.",
@@ -94,6 +97,49 @@ def fidelity(
     typer.echo("\nWhat is counted:")
     for f in report.figures:
         typer.echo(f"  {f.key}: {f.numerator_counts} / {f.denominator_counts} ({f.unit})")
+
+
+@report_app.command("html", epilog=f"{SCOPE_HELP}\n\n{ACTING_HELP}")
+def html_report(
+    start: Annotated[
+        date,
+        typer.Option("--from", parser=parse_day, metavar="DAY", help="The first day counted."),
+    ],
+    end: Annotated[
+        date,
+        typer.Option(
+            "--to", parser=parse_day, metavar="DAY", help="The last day counted (included)."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="FILE", dir_okay=False, help="The HTML file to write."),
+    ],
+    team: TeamOption = None,
+    token: TokenOption = None,
+) -> None:
+    """The supervisor's report as one HTML file that opens in any browser, with no
+    network: the fidelity figures from --from to --to and charts of the employment
+    rate by quarter, employer contacts per specialist per week and on-time
+    follow-along by rule. For example:
+
+        ips report html --from 2027-01-01 --to 2027-03-31 --team sup-1 --out q1.html
+    """
+    with staff_session(token, _OPTIONS | {"out": "--out"}) as session:
+        page = reports.html(
+            session.store,
+            session.actor,
+            start,
+            end,
+            team,
+            now=session.services.now(),
+            agency=agency_from_environment().legal_name,
+        )
+        try:
+            out.write_text(page, encoding="utf-8")
+        except OSError as err:
+            raise Invalid("out", f"cannot write {str(out)!r}: {err.strerror}") from None
+    typer.echo(f"Wrote the report to {out}")
 
 
 @report_app.command("outcomes", epilog=f"{SCOPE_HELP}\n\n{ACTING_HELP}")

@@ -306,9 +306,17 @@ def report_weeks(fidelity: FidelityReport) -> list[str]:
     while day <= fidelity.end:
         weeks.add(_iso_week(day))
         day += timedelta(days=1)
-    for by_week in fidelity.employer_contacts_by_week.values():
-        weeks.update(by_week)
+    weeks.update(fidelity.employer_contacts_by_week)
     return sorted(weeks)
+
+
+def _per_specialist(by_week: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """{week: {specialist: n}}, as the report holds it, by specialist instead."""
+    turned: dict[str, dict[str, int]] = {}
+    for week, counts in by_week.items():
+        for specialist, n in counts.items():
+            turned.setdefault(specialist, {})[week] = n
+    return turned
 
 
 def _employer_contacts(fidelity: FidelityReport) -> str:
@@ -320,7 +328,7 @@ def _employer_contacts(fidelity: FidelityReport) -> str:
         ),
         EMPLOYER_CONTACTS_TARGET,
     )
-    by_specialist = fidelity.employer_contacts_by_week
+    by_specialist = _per_specialist(fidelity.employer_contacts_by_week)
     specialists = sorted(by_specialist)
     weeks = report_weeks(fidelity)
     groups = [

@@ -60,8 +60,9 @@ class FidelityReport:
     end: date  # last day counted (inclusive)
     scope: str  # "agency", or "team of <supervisor id>"
     figures: list[FidelityFigure]
-    # For the charts: face-to-face employer contacts per specialist per ISO week
-    # ("2027-W03"), and on-time follow-along share per rule.
+    # For the charts: face-to-face employer contacts by ISO week ("2027-W03"),
+    # then specialist id ({week: {specialist: n}}), and on-time follow-along
+    # share per rule.
     employer_contacts_by_week: dict[str, dict[str, int]] = field(default_factory=dict)
     on_time_by_rule: dict[str, FidelityFigure] = field(default_factory=dict)
 

@@ -8,11 +8,12 @@ A team outside the caller's view is reported as not found, as everywhere else
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from reports.fidelity import fidelity_report
+from reports.html import render_html
 from reports.model import FidelityReport, OutcomesReport
-from reports.outcomes import outcomes_report, parse_quarter
+from reports.outcomes import outcomes_by_quarter, outcomes_report, parse_quarter, quarter_of
 from reports.scope import ReportError
 from service.access import Actor, visible_specialist, visible_supervisor
 from service.errors import Invalid, NotFound
@@ -71,3 +72,27 @@ def outcomes(store: Store, actor: Actor, quarter: str, team: str | None = None) 
     return outcomes_report(
         store, quarter, supervisor_id=scope.supervisor_id, specialist_id=scope.specialist_id
     )
+
+
+def html(
+    store: Store,
+    actor: Actor,
+    start: date,
+    end: date,
+    team: str | None = None,
+    *,
+    now: datetime,
+    agency: str | None = None,
+) -> str:
+    """The self-contained HTML report: the fidelity figures of [start, end] and
+    the employment rate of every quarter the period touches."""
+    report = fidelity(store, actor, start, end, team)
+    scope = whose(store, actor, team)
+    quarters = outcomes_by_quarter(
+        store,
+        quarter_of(start),
+        quarter_of(end),
+        supervisor_id=scope.supervisor_id,
+        specialist_id=scope.specialist_id,
+    )
+    return render_html(report, quarters, agency=agency, generated_at=now)

@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -212,3 +213,34 @@ async def test_api_errors_name_the_field(
     answer = await client.get(path, params=params, headers=headers["admin"])
     assert answer.status_code == 422
     assert answer.json()["error"]["field"] == field
+
+
+async def test_api_html_report_is_one_page_with_the_teams_charts(
+    http: tuple[httpx.AsyncClient, dict[str, dict[str, str]]],
+) -> None:
+    client, headers = http
+    answer = await client.get("/reports/html", params=FROM_TO, headers=headers["u-sup-1"])
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    page = answer.text
+    for chart in ("chart-employment-rate", "chart-employer-contacts", "chart-follow-along"):
+        assert f'id="{chart}"' in page
+    # sup-1's team only: es-3 (sup-2's) is not drawn.
+    assert 'data-label="es-1"' in page and 'data-label="es-3"' not in page
+    assert "://" not in page
+    other = await client.get(
+        "/reports/html", params=FROM_TO | {"team": "sup-2"}, headers=headers["u-sup-1"]
+    )
+    assert other.status_code == 404
+
+
+def test_cli_html_report_writes_the_file(cli: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "q1.html"
+    result = ips("html", *PERIOD, "--out", str(out), token=cli["u-sup-1"])
+
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert 'id="chart-employer-contacts"' in page and "Staffing 1: Caseload size" in page
+    refused = ips("html", *PERIOD, "--out", str(tmp_path / "missing" / "x.html"))
+    assert refused.exit_code == 2 and "--out" in refused.output
