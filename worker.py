@@ -19,9 +19,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import notifiers.router
 from activities.journey import AgencySettings, JourneyActivities
+from activities.sweeps import SweepActivities
 from notifiers import Notifier
 from store import Store
 from workflows.journey import TASK_QUEUE, ConsumerJourney
+from workflows.sweeps import SWEEP_WORKFLOWS
 
 log = logging.getLogger("ips.worker")
 
@@ -36,12 +38,17 @@ def build_worker(
     *,
     executor: ThreadPoolExecutor,
     task_queue: str = TASK_QUEUE,
+    sweeps: SweepActivities | None = None,
 ) -> Worker:
+    """The worker of journeys and agency sweeps; the sweeps' activities share the
+    journeys' store, notifier and agency unless `sweeps` is given."""
+    if sweeps is None:
+        sweeps = SweepActivities(activities.store, activities.notifier, activities.agency)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ConsumerJourney],
-        activities=activities.all(),
+        workflows=[ConsumerJourney, *SWEEP_WORKFLOWS.values()],
+        activities=[*activities.all(), *sweeps.all()],
         activity_executor=executor,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
