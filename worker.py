@@ -7,6 +7,7 @@ SIGTERM or Ctrl-C, then lets running activities finish before it exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -19,9 +20,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import notifiers.router
 from activities.journey import AgencySettings, JourneyActivities
+from activities.sweeps import SweepActivities
 from notifiers import Notifier
+from rules.policy import Policy
 from store import Store
+from sweeps.scheduler import SweepScheduler
 from workflows.journey import TASK_QUEUE, ConsumerJourney
+from workflows.sweeps import SWEEP_WORKFLOWS
 
 log = logging.getLogger("ips.worker")
 
@@ -36,12 +41,17 @@ def build_worker(
     *,
     executor: ThreadPoolExecutor,
     task_queue: str = TASK_QUEUE,
+    sweeps: SweepActivities | None = None,
 ) -> Worker:
+    """The worker of journeys and agency sweeps; the sweeps' activities share the
+    journeys' store, notifier and agency unless `sweeps` is given."""
+    if sweeps is None:
+        sweeps = SweepActivities(activities.store, activities.notifier, activities.agency)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ConsumerJourney],
-        activities=activities.all(),
+        workflows=[ConsumerJourney, *SWEEP_WORKFLOWS.values()],
+        activities=[*activities.all(), *sweeps.all()],
         activity_executor=executor,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
@@ -69,8 +79,11 @@ async def serve(
     database_url: str,
     stop: asyncio.Event,
     notifier: Notifier | None = None,
+    policy: Policy | None = None,
+    with_sweeps: bool = True,
 ) -> None:
-    """Run the worker on `database_url` until `stop` is set."""
+    """Run the worker on `database_url` until `stop` is set, with the sweep
+    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False."""
     store = Store(database_url)
     store.create_schema()
     if notifier is None:
@@ -78,10 +91,27 @@ async def serve(
     activities = JourneyActivities(store, notifier, agency_from_environment())
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, activities, executor=executor)
-        async with worker:
+        async with worker, contextlib.AsyncExitStack() as stack:
+            if with_sweeps:
+                await stack.enter_async_context(
+                    SweepScheduler(client, store, policy or Policy(), database_url=database_url)
+                )
             log.info("worker running on task queue %s", TASK_QUEUE)
             await stop.wait()
     store.dispose()
+
+
+async def schedule(
+    client: Client, *, database_url: str, stop: asyncio.Event, policy: Policy
+) -> None:
+    """Run the sweep scheduler alone (`ips scheduler`) until `stop` is set."""
+    store = Store(database_url)
+    store.create_schema()
+    try:
+        async with SweepScheduler(client, store, policy, database_url=database_url):
+            await stop.wait()
+    finally:
+        store.dispose()
 
 
 async def _main() -> None:

@@ -15,7 +15,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from notifiers import Notifier, NotifierError, OutgoingMessage, messages
+from activities.outbox import Outbox
+from notifiers import Notifier, messages
 from rules import calendar
 from rules.consent import ConsentChange
 from rules.due import DueContact
@@ -93,6 +94,11 @@ class JourneyActivities:
         self.store = store
         self.notifier = notifier
         self.agency = agency
+
+    @property
+    def outbox(self) -> Outbox:
+        # Built on each use: a test may swap `notifier` after construction.
+        return Outbox(self.store, self.notifier)
 
     # ---------------------------------------------------------------- people
 
@@ -372,49 +378,16 @@ class JourneyActivities:
         return TextOutcome(status, self._consumer(text.consumer_id).sms_consent)
 
     def _deliver(self, record: NotificationRecord, address: str) -> str:
-        """Send the message at most once; its outbox status afterwards.
+        """Send through the outbox (at most once); a text the provider refuses
+        because the consumer unsubscribed makes their consent `opted_out`."""
+        consumer_id = record.consumer_id
+        on_opted_out = None
+        if record.recipient_role == "consumer" and consumer_id:
 
-        The row is `sending` (committed) before the provider is called. An
-        attempt that finds it `sending` is a retry after a worker died during
-        the provider call: the provider may have the message, so it is not sent
-        again; the provider's status callback settles it. A retryable error
-        gives the row back (`pending`) and raises, for Temporal to retry with
-        backoff. Any other exception (a bug, a cancellation) leaves it `sending`:
-        the provider may have it.
-        """
-        key = record.idempotency_key
-        stored, _ = self.store.claim_notification(record)
-        if stored.status == "sending":
-            log.warning(
-                "%s %s: an earlier attempt stopped during the provider call; "
-                "not sent again (the provider's status callback settles it)",
-                record.channel,
-                key,
-            )
-            return stored.status
-        if stored.status != "pending" or not self.store.start_sending(key):
-            return stored.status  # sent (or settled) by an earlier attempt
-        try:
-            delivery = self.notifier.send(
-                OutgoingMessage(
-                    channel=record.channel,
-                    to=address,
-                    body=record.body,
-                    subject=record.subject,
-                    idempotency_key=key,
-                )
-            )
-        except NotifierError as err:
-            if err.retryable:
-                self.store.update_notification(key, status="pending")
-                raise
-            self.store.update_notification(key, status="failed", error=str(err))
-            log.warning("%s %s failed: %s", record.channel, key, err)
-            if err.opted_out and record.recipient_role == "consumer" and record.consumer_id:
-                self._opted_out_by_provider(record.consumer_id, key)
-            return "failed"
-        self.store.finish_sending(key, status=delivery.status, provider_id=delivery.provider_id)
-        return delivery.status
+            def on_opted_out() -> None:
+                self._opted_out_by_provider(consumer_id, record.idempotency_key)
+
+        return self.outbox.deliver(record, address, on_opted_out=on_opted_out)
 
     def _opted_out_by_provider(self, consumer_id: str, key: str) -> None:
         """The provider refused a text because the consumer unsubscribed (Twilio

@@ -9,6 +9,7 @@ from cli.journeys import due, event, refer, show
 from cli.people import people_app
 from cli.policy import policy_app
 from cli.reports import report_app
+from cli.scheduler import scheduler
 from cli.session import ACTING_HELP
 from cli.up import up
 from simulate.cli import simulate_command
@@ -35,6 +36,7 @@ def main() -> None:
 # Commands, one line each.
 app.command("up")(up)
 app.command("api")(api_command)
+app.command("scheduler")(scheduler)
 app.command("simulate")(simulate_command)
 app.add_typer(policy_app, name="policy")
 app.add_typer(people_app, name="people")

@@ -133,7 +133,11 @@ async def run_stack(settings: StackSettings) -> None:
                 async with _serving_api(client, settings, policy, webhook_settings):
                     _print_status(settings)
                     await worker.serve(
-                        client, database_url=settings.database_url, stop=stop, notifier=notifier
+                        client,
+                        database_url=settings.database_url,
+                        stop=stop,
+                        notifier=notifier,
+                        policy=policy,
                     )
         except ApiError as error:
             raise StackError(str(error)) from None

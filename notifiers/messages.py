@@ -167,6 +167,136 @@ def staff_reminder(
     return subject, body
 
 
+@dataclass(frozen=True)
+class DigestLine:
+    """One consumer's line in a digest: a due contact (rule and due date) or an
+    appointment (its start, local to the reader)."""
+
+    consumer_name: str
+    case_id: str
+    rule: str | None = None
+    due: date | None = None
+    start: datetime | None = None
+
+
+def _lines(template: str, lines: list[DigestLine]) -> str:
+    if not lines:
+        return render("digest_none")
+    return "\n".join(
+        render(
+            template,
+            consumer=f"{initials(line.consumer_name)} ({line.case_id})",
+            rule=rule_in_words(line.rule) if line.rule else "",
+            due=_day(line.due) if line.due else "",
+            time=_clock(line.start) if line.start else "",
+        )
+        for line in lines
+    )
+
+
+def daily_digest(
+    *,
+    day: date,
+    due_today: list[DigestLine],
+    overdue: list[DigestLine],
+    in_outreach: list[DigestLine],
+    appointments: list[DigestLine],
+    link: str,
+) -> tuple[str, str]:
+    """(subject, body) of a specialist's morning digest (SPEC §6), in English."""
+    count = len(due_today) + len(overdue) + len(in_outreach) + len(appointments)
+    lists = {
+        "due_today": _lines("digest_due_line", due_today),
+        "overdue": _lines("digest_overdue_line", overdue),
+        "in_outreach": _lines("digest_outreach_line", in_outreach),
+        "appointments": _lines("digest_appointment_line", appointments),
+    }
+    subject = render("daily_digest_subject", day=_day(day), count=str(count))
+    return subject, render("daily_digest", day=_day(day), link=link, **lists)
+
+
+@dataclass(frozen=True)
+class SpecialistWeek:
+    """One specialist's week in the supervisor's digest. `by_rule`: rule ->
+    (met on time, due that week)."""
+
+    specialist_name: str
+    by_rule: dict[str, tuple[int, int]]
+    missed: int
+    employer_contacts: int
+    employer_contacts_target: int
+    caseload: int
+    caseload_limit: float
+    in_outreach: int
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def weekly_digest(
+    *, week_start: date, week_end: date, specialists: list[SpecialistWeek], link: str
+) -> tuple[str, str]:
+    """(subject, body) of a supervisor's Monday digest of last week (SPEC §6)."""
+    parts = []
+    for week in specialists:
+        by_rule = "\n".join(
+            render("weekly_digest_rule_line", rule=rule_in_words(rule), met=str(m), due=str(d))
+            for rule, (m, d) in sorted(week.by_rule.items())
+        )
+        parts.append(
+            render(
+                "weekly_digest_specialist",
+                specialist=week.specialist_name,
+                met=str(sum(m for m, _ in week.by_rule.values())),
+                due=str(sum(d for _, d in week.by_rule.values())),
+                by_rule=by_rule,
+                missed=str(week.missed),
+                employer_contacts=str(week.employer_contacts),
+                target=str(week.employer_contacts_target),
+                caseload=str(week.caseload),
+                limit=_number(week.caseload_limit),
+                in_outreach=str(week.in_outreach),
+            ).replace("\n\n", "\n")
+        )
+    body_parts = "\n\n".join(parts) or render("weekly_digest_no_specialists")
+    period = {"week_start": _day(week_start), "week_end": _day(week_end)}
+    subject = render("weekly_digest_subject", **period)
+    return subject, render("weekly_digest", **period, specialists=body_parts, link=link)
+
+
+def employer_contacts_nudge(*, count: int, target: int, link: str) -> tuple[str, str]:
+    """(subject, body) of the Thursday nudge to a specialist with few employer contacts."""
+    values = {"count": str(count), "target": str(target)}
+    subject = render("employer_contacts_nudge_subject", **values)
+    return subject, render("employer_contacts_nudge", **values, link=link)
+
+
+@dataclass(frozen=True)
+class Caseload:
+    specialist_name: str
+    active: int
+    fte: float
+    limit: float
+
+
+def caseload_warning(*, over_limit: list[Caseload], per_fte: int, link: str) -> tuple[str, str]:
+    """(subject, body) of the warning to a supervisor whose specialists' caseloads
+    are above the limit. It warns only: nothing is refused (SPEC §1)."""
+    lines = "\n".join(
+        render(
+            "caseload_warning_line",
+            specialist=c.specialist_name,
+            caseload=str(c.active),
+            limit=_number(c.limit),
+            fte=_number(c.fte),
+        )
+        for c in over_limit
+    )
+    subject = render("caseload_warning_subject")
+    return subject, render("caseload_warning", per_fte=str(per_fte), lines=lines, link=link)
+
+
 def appointment_reminder(
     *,
     sender_label: str,

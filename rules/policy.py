@@ -21,6 +21,17 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+_CLOCK_SETTINGS = (
+    "reminder_time",
+    "sms_send_window_start",
+    "sms_send_window_end",
+    "digest_time",
+    "weekly_digest_time",
+    "employer_contacts_nudge_time",
+    "caseload_check_time",
+)
+
+
 class PolicyError(ValueError):
     """A policy file or override that cannot be used."""
 
@@ -53,6 +64,20 @@ class Policy:
     working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     due_soon_days: int = 2
 
+    # Sections 1 and 6: agency sweeps (digests, the employer-contact nudge, the
+    # caseload check), each at a local clock time of its recipient.
+    digest_time: str = "07:30"
+    # A missed due contact stays in the daily digest's "overdue" this many days.
+    digest_overdue_days: int = 14
+    weekly_digest_day: str = "mon"
+    weekly_digest_time: str = "08:00"
+    employer_contacts_weekly_target: int = 6
+    employer_contacts_nudge_day: str = "thu"
+    employer_contacts_nudge_time: str = "12:00"
+    employer_contacts_nudge_below: int = 3
+    caseload_limit_per_fte: int = 20
+    caseload_check_time: str = "02:00"
+
     # Section 7: consumer texts.
     appointment_reminder_offsets_hours: tuple[float, ...] = (24.0,)
     sms_send_window_start: str = "08:00"
@@ -78,8 +103,13 @@ class Policy:
         for day in self.working_days:
             if day not in WEEKDAYS:
                 raise PolicyError(f"working_days: {day!r} is not one of {', '.join(WEEKDAYS)}")
-        for name in ("reminder_time", "sms_send_window_start", "sms_send_window_end"):
+        for name in _CLOCK_SETTINGS:
             _parse_clock(name, getattr(self, name))
+        for name in ("weekly_digest_day", "employer_contacts_nudge_day"):
+            if getattr(self, name) not in WEEKDAYS:
+                raise PolicyError(
+                    f"{name}: {getattr(self, name)!r} is not one of {', '.join(WEEKDAYS)}"
+                )
         if _parse_clock("sms_send_window_end", self.sms_send_window_end) <= _parse_clock(
             "sms_send_window_start", self.sms_send_window_start
         ):
@@ -95,6 +125,10 @@ class Policy:
     @property
     def reminder_minutes(self) -> int:
         return _parse_clock("reminder_time", self.reminder_time)
+
+    def clock(self, name: str) -> tuple[int, int]:
+        """(hour, minute) of one of the "HH:MM" settings, e.g. `digest_time`."""
+        return divmod(_parse_clock(name, getattr(self, name)), 60)
 
     @property
     def sms_window_minutes(self) -> tuple[int, int]:

@@ -3,6 +3,7 @@ Temporal's time-skipping test server, with notifiers recording, not sending."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import tempfile
@@ -15,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
@@ -23,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 import worker
 from activities.journey import AgencySettings, JourneyActivities
+from activities.sweeps import SweepInput, sweep_id
 from feeds import FeedScope, build_feed
 from notifiers import RecordingNotifier
 from rules import calendar
@@ -36,8 +38,9 @@ from simulate.scenario import Agency, Scenario, ScenarioError, ScenarioEvent, lo
 from store import (
     Store,
 )
+from sweeps.plan import PlannedSweep, planned_sweeps, timeline
 from temporal_client import TEMPORAL_TEST_SERVER, find_program
-from workflows.client import send_event
+from workflows.client import assignment_check, send_event, start_sweep
 from workflows.journey import ConsumerJourney, journey_id
 
 Echo = Callable[[str], None]
@@ -112,13 +115,51 @@ async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, Journey
     async with env:
         with ThreadPoolExecutor(max_workers=8) as executor:
             async with worker.build_worker(env.client, activities, executor=executor):
-                for ev in scenario.events:
-                    await _sleep_until(env, ev.instant)
-                    say(_timeline_line(scenario, ev))
-                    await _record(env.client, store, scenario, ev)
+                for instant, item in _timeline(scenario, store, await env.get_current_time()):
+                    await _sleep_until(env, instant)
+                    if isinstance(item, PlannedSweep):
+                        await _run_sweep(env.client, item.input_at(instant, scenario.policy))
+                        continue
+                    say(_timeline_line(scenario, item))
+                    await _record(env.client, store, scenario, item)
+                    if item.envelope.type in ("referred", "reassigned") and item.envelope.consumer:
+                        check = assignment_check(
+                            store, item.envelope.consumer, item.envelope.event_id, scenario.policy
+                        )
+                        if check is not None:
+                            await _wait_for(env.client, check)
                 await _sleep_until(env, scenario.end)
                 say(f"{_local(scenario, scenario.end)}  end of {scenario.until.isoformat()}")
                 return {c.id: await _final_view(env.client, c.id) for c in scenario.consumers}
+
+
+def _timeline(
+    scenario: Scenario, store: Store, now: datetime
+) -> list[tuple[datetime, ScenarioEvent | PlannedSweep]]:
+    """The scenario's events and the agency sweeps, in time order: each sweep at
+    every time its cron trigger (the scheduler's own) fires from the first event
+    to the end of `until`; an event before a sweep at the same moment."""
+    start = scenario.events[0].instant if scenario.events else now
+    runs = timeline(planned_sweeps(store, scenario.policy), start, scenario.end)
+    items: list[tuple[datetime, int, ScenarioEvent | PlannedSweep]] = [
+        (ev.instant, 0, ev) for ev in scenario.events
+    ]
+    items += [(at, 1, planned) for at, planned in runs]
+    items.sort(key=lambda item: (item[0], item[1]))
+    return [(at, item) for at, _, item in items]
+
+
+async def _run_sweep(client: Client, data: SweepInput) -> None:
+    await start_sweep(client, data)
+    await _wait_for(client, data)
+
+
+async def _wait_for(client: Client, data: SweepInput) -> None:
+    """Wait for a sweep's workflow to close without letting the test server's clock
+    run (waiting for a result would let it skip ahead to the next timer)."""
+    handle = client.get_workflow_handle(sweep_id(data.sweep, data.recipient_id, data.period))
+    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        await asyncio.sleep(0.005)
 
 
 def _quiet_runtime() -> Runtime:

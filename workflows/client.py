@@ -7,14 +7,16 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.sweeps import CASELOAD, SweepInput, SweepResult, sweep_id
 from rules.events import EventEnvelope, EventError
 from rules.journey import JourneyView
 from rules.policy import Policy
 from store import Store
 from workflows.journey import TASK_QUEUE, ConsumerJourney, JourneyInput, journey_id
+from workflows.sweeps import SWEEP_WORKFLOWS
 
 
 async def send_event(
@@ -51,7 +53,7 @@ async def send_event(
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
     try:
-        return await handle.execute_update(ConsumerJourney.record_event, envelope)
+        view = await handle.execute_update(ConsumerJourney.record_event, envelope)
     except WorkflowUpdateFailedError as err:
         raise _as_event_error(err.cause) from None
     except RPCError as err:
@@ -61,6 +63,60 @@ async def send_event(
                 f"{envelope.consumer!r} has no open journey; record a referral first",
             ) from None
         raise
+    if envelope.type in ("referred", "reassigned"):
+        # A consumer joined a specialist's caseload: check it (a warning, never a
+        # refusal). Not waited for: the event is recorded whatever the check finds.
+        check = assignment_check(store, envelope.consumer, envelope.event_id, policy)
+        if check is not None:
+            await start_sweep(client, check)
+    return view
+
+
+async def start_sweep(client: Client, data: SweepInput) -> WorkflowHandle[Any, SweepResult] | None:
+    """Start one agency sweep for its recipient and period; None when a sweep of
+    that id was already started (by another scheduler, or earlier): it is done
+    or being done, and is not done twice."""
+    workflow = SWEEP_WORKFLOWS[data.sweep]
+    try:
+        return await client.start_workflow(
+            workflow.__name__,
+            data,
+            id=sweep_id(data.sweep, data.recipient_id, data.period),
+            task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            result_type=SweepResult,
+        )
+    except WorkflowAlreadyStartedError:
+        return None
+
+
+async def run_sweep(client: Client, data: SweepInput) -> SweepResult | None:
+    """Start the sweep (see `start_sweep`) and wait for what it did; None when it
+    was already started."""
+    handle = await start_sweep(client, data)
+    if handle is None:
+        return None
+    result: SweepResult = await handle.result()
+    return result
+
+
+def assignment_check(
+    store: Store, consumer_id: str, event_id: str, policy: Policy
+) -> SweepInput | None:
+    """The caseload check for the supervisor of the consumer's specialist after
+    the consumer was referred or reassigned to that specialist (event `event_id`);
+    None when the specialist has no supervisor."""
+    consumer = store.get_consumer(consumer_id)
+    specialist = store.get_specialist(consumer.specialist_id) if consumer else None
+    if specialist is None or specialist.supervisor_id is None:
+        return None
+    return SweepInput(
+        sweep=CASELOAD,
+        recipient_id=specialist.supervisor_id,
+        period=f"assign-{consumer_id}-{event_id}",
+        policy=policy,
+        consumer_id=consumer_id,
+    )
 
 
 async def _current_state(handle: WorkflowHandle[Any, Any]) -> JourneyView | None:

@@ -22,10 +22,28 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 
 from activities.journey import AgencySettings, JourneyActivities
+from activities.sweeps import (
+    CASELOAD,
+    DAILY_DIGEST,
+    EMPLOYER_CONTACTS_NUDGE,
+    WEEKLY_DIGEST,
+    SweepActivities,
+    SweepInput,
+)
 from notifiers import OutgoingMessage, RecordingNotifier, messages
 from rules.due import RULE_WORDS
 from rules.journey import ConsumerText, StaffReminder
-from store import ConsumerRecord, SpecialistRecord, Store, TreatmentTeamMember
+from rules.policy import Policy
+from store import (
+    AppointmentRecord,
+    ConsumerRecord,
+    DueContactRecord,
+    EventRecord,
+    SpecialistRecord,
+    Store,
+    SupervisorRecord,
+    TreatmentTeamMember,
+)
 
 CONSUMER_NAME = "Alexandra María Gómez-Smith"
 CASE_ID = "c-2041-0317"
@@ -268,6 +286,69 @@ def _send_everything(
         without_phone.send_consumer_text,
         dataclasses.replace(help_text, key=f"{CASE_ID}/help_reply/ev-2"),
     )
+    _send_sweeps(run, agency)
+
+
+def _send_sweeps(run: Run, agency: AgencySettings) -> None:
+    """Every sweep once, with something in each of the daily digest's lists but
+    one (so that `digest_none` is rendered too), a team with a caseload over the
+    limit, and a supervisor without a team."""
+    store = run.store
+    store.upsert_supervisor(
+        SupervisorRecord(id="sup-1", name="Pat Kim", email="pat@example.org", timezone="UTC")
+    )
+    store.upsert_supervisor(
+        SupervisorRecord(id="sup-2", name="Sam Roe", email="sam@example.org", timezone="UTC")
+    )
+    specialist = store.get_specialist("es-1")
+    assert specialist is not None
+    store.upsert_specialist(dataclasses.replace(specialist, supervisor_id="sup-1", fte=0.01))
+    today = AROUND_DST[0]
+    at = datetime.combine(today, time(7, 30), TZ)
+    store.record_event(
+        EventRecord(
+            f"{CASE_ID}-referred", "referred", at - timedelta(days=30), CASE_ID, {}, None, at
+        )
+    )
+    store.save_due_contacts(
+        [
+            DueContactRecord(
+                key=f"{CASE_ID}/sweep/{rule}",
+                consumer_id=CASE_ID,
+                rule=rule,
+                job_id=None,
+                seq=None,
+                window_start=due - timedelta(days=7),
+                due=due,
+                status=status,
+                satisfied_on=None,
+                referral_no=1,
+                created_at=at,
+            )
+            for rule, due, status in (
+                ("vocational_profile", today, "open"),
+                ("first_meeting", today - timedelta(days=6), "missed"),
+                ("outreach_attempt", today + timedelta(days=1), "open"),
+            )
+        ],
+        at,
+    )
+    store.upsert_appointment(
+        AppointmentRecord(CASE_ID, "sweep-a", at + timedelta(hours=6), 30, PLACE)
+    )
+    activities = SweepActivities(store, run.notifier, agency)
+    policy = Policy()
+    runs = [
+        (activities.send_daily_digest, DAILY_DIGEST, "es-1", today),
+        (activities.send_daily_digest, DAILY_DIGEST, "es-1", today + timedelta(days=1)),
+        (activities.send_weekly_digest, WEEKLY_DIGEST, "sup-1", today),
+        (activities.send_weekly_digest, WEEKLY_DIGEST, "sup-2", today),
+        (activities.send_employer_contacts_nudge, EMPLOYER_CONTACTS_NUDGE, "es-1", today),
+        (activities.check_caseloads, CASELOAD, "sup-1", today),
+    ]
+    for activity, sweep, recipient, day in runs:
+        when = datetime.combine(day, time(7, 30), TZ)
+        run.send(activity, SweepInput(sweep, recipient, day.isoformat(), policy, when))
 
 
 def _problems(run: Run, log_records: list[logging.LogRecord]) -> list[str]:

@@ -255,7 +255,15 @@ def test_team_year_story(examples: Examples) -> None:
     # Sam (Chicago) gets email only, at 08:00 Chicago time.
     sam = [n for n in notifications if n["recipient_id"] == "es-2"]
     assert sam and {n["channel"] for n in sam} == {"email"}
-    assert {n["send_at"][10:] for n in sam} <= {"T08:00:00-05:00", "T08:00:00-06:00"}
+    reminders = [n for n in sam if n["kind"] in ("due_soon", "due_today", "overdue")]
+    assert {n["send_at"][10:] for n in reminders} <= {"T08:00:00-05:00", "T08:00:00-06:00"}
+    # ... and his morning digest at 07:30 Chicago time, on working days only.
+    digests = [n for n in sam if n["kind"] == "daily_digest"]
+    assert digests and {n["send_at"][10:] for n in digests} <= {
+        "T07:30:00-05:00",
+        "T07:30:00-06:00",
+    }
+    assert {date.fromisoformat(n["send_at"][:10]).weekday() for n in digests} <= set(range(5))
     # Riley: declined; the open employer contact was cancelled.
     assert due["c-4", "first_employer_contact", None]["status"] == "cancelled"
     assert {j["consumer"]: (j["phase"], j["in_outreach"], j["closed"]) for j in run.load(

@@ -65,6 +65,7 @@ from store import (
 from worker import build_worker
 from workflows.client import send_event
 from workflows.journey import ConsumerJourney, journey_id
+from workflows.sweeps import SWEEP_WORKFLOWS
 
 CONSUMER_TZ = "America/New_York"
 SPECIALIST_TZ = "America/Chicago"
@@ -303,7 +304,8 @@ async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[s
             yield history
 
     replayer = Replayer(
-        workflows=[ConsumerJourney],
+        # Every workflow the worker runs: the saved histories include the sweeps'.
+        workflows=[ConsumerJourney, *SWEEP_WORKFLOWS.values()],
         data_converter=pydantic_data_converter,
         workflow_runner=worker.config()["workflow_runner"],
     )
