@@ -282,7 +282,7 @@ class JourneyActivities:
         targets: list[tuple[str, str, str, str, str]] = []  # role, id, tz, channel, address
         if specialist is not None:
             for channel in specialist.channels:
-                address = specialist.phone if channel == "sms" else specialist.email
+                address = specialist.address(channel)
                 if address:
                     targets.append(
                         ("specialist", specialist.id, specialist.timezone, channel, address)

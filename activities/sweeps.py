@@ -226,7 +226,7 @@ class SweepActivities:
         )
         sent = 0
         for channel in specialist.channels:
-            address = specialist.phone if channel == "sms" else specialist.email
+            address = specialist.address(channel)
             if address:
                 sent += self._send(
                     data, "specialist", specialist.id, tz, channel, address, subject, body

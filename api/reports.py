@@ -86,6 +86,10 @@ _CSV_ANSWER: dict[int | str, dict[str, Any]] = {
 }
 
 
+FromQuery = Annotated[date, Query(alias="from", description="The first day counted.")]
+ToQuery = Annotated[date, Query(alias="to", description="The last day counted (included).")]
+
+
 def _wants_csv(format: str | None, accept: str | None) -> bool:
     if format is not None:
         return format == "csv"
@@ -100,8 +104,8 @@ def _wants_csv(format: str | None, accept: str | None) -> bool:
     "IPS-25 item",
 )
 def fidelity(
-    start: Annotated[date, Query(alias="from", description="The first day counted.")],
-    end: Annotated[date, Query(alias="to", description="The last day counted (included).")],
+    start: FromQuery,
+    end: ToQuery,
     services: ServicesDep,
     actor: ActorDep,
     team: TeamQuery = None,
@@ -143,8 +147,8 @@ def outcomes(
     summary="The supervisor's report as one self-contained HTML page, with charts",
 )
 def html(
-    start: Annotated[date, Query(alias="from", description="The first day counted.")],
-    end: Annotated[date, Query(alias="to", description="The last day counted (included).")],
+    start: FromQuery,
+    end: ToQuery,
     services: ServicesDep,
     actor: ActorDep,
     team: TeamQuery = None,

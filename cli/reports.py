@@ -37,6 +37,14 @@ TeamOption = Annotated[
     str | None,
     typer.Option("--team", help="Only this supervisor's team (the supervisor's id)."),
 ]
+FromOption = Annotated[
+    date,
+    typer.Option("--from", parser=parse_day, metavar="DAY", help="The first day counted."),
+]
+ToOption = Annotated[
+    date,
+    typer.Option("--to", parser=parse_day, metavar="DAY", help="The last day counted (included)."),
+]
 CsvOption = Annotated[
     bool, typer.Option("--csv", help="Print CSV (with a header row) instead of a table.")
 ]
@@ -44,16 +52,8 @@ CsvOption = Annotated[
 
 @report_app.command("fidelity", epilog=f"{SCOPE_HELP}\n\n{ACTING_HELP}")
 def fidelity(
-    start: Annotated[
-        date,
-        typer.Option("--from", parser=parse_day, metavar="DAY", help="The first day counted."),
-    ],
-    end: Annotated[
-        date,
-        typer.Option(
-            "--to", parser=parse_day, metavar="DAY", help="The last day counted (included)."
-        ),
-    ],
+    start: FromOption,
+    end: ToOption,
     team: TeamOption = None,
     token: TokenOption = None,
     json_output: JsonOption = False,
@@ -101,16 +101,8 @@ def fidelity(
 
 @report_app.command("html", epilog=f"{SCOPE_HELP}\n\n{ACTING_HELP}")
 def html_report(
-    start: Annotated[
-        date,
-        typer.Option("--from", parser=parse_day, metavar="DAY", help="The first day counted."),
-    ],
-    end: Annotated[
-        date,
-        typer.Option(
-            "--to", parser=parse_day, metavar="DAY", help="The last day counted (included)."
-        ),
-    ],
+    start: FromOption,
+    end: ToOption,
     out: Annotated[
         Path,
         typer.Option("--out", metavar="FILE", dir_okay=False, help="The HTML file to write."),

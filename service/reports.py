@@ -49,7 +49,10 @@ def whose(store: Store, actor: Actor, team: str | None) -> Whose:
 def fidelity(
     store: Store, actor: Actor, start: date, end: date, team: str | None = None
 ) -> FidelityReport:
-    scope = whose(store, actor, team)
+    return _fidelity(store, whose(store, actor, team), start, end)
+
+
+def _fidelity(store: Store, scope: Whose, start: date, end: date) -> FidelityReport:
     try:
         return fidelity_report(
             store,
@@ -86,8 +89,8 @@ def html(
 ) -> str:
     """The self-contained HTML report: the fidelity figures of [start, end] and
     the employment rate of every quarter the period touches."""
-    report = fidelity(store, actor, start, end, team)
     scope = whose(store, actor, team)
+    report = _fidelity(store, scope, start, end)
     quarters = outcomes_by_quarter(
         store,
         quarter_of(start),

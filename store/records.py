@@ -52,6 +52,10 @@ class SpecialistRecord:
     supervisor_id: str | None = None
     fte: float = 1.0
 
+    def address(self, channel: str) -> str | None:
+        """Where a message on `channel` ("sms" or "email") goes; None without one."""
+        return self.phone if channel == "sms" else self.email
+
 
 @dataclass(frozen=True)
 class TreatmentTeamMember:
