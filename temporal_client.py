@@ -11,6 +11,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 
 DEFAULT_ADDRESS = "localhost:7233"
 ADDRESS_VARIABLE = "IPS_TEMPORAL_ADDRESS"
@@ -21,12 +22,20 @@ TEMPORAL_CLI = "temporal"
 TEMPORAL_TEST_SERVER = "temporal-test-server"
 
 
+def configured_address() -> str:
+    """Where Temporal is: $IPS_TEMPORAL_ADDRESS, else localhost:7233."""
+    return os.environ.get(ADDRESS_VARIABLE) or DEFAULT_ADDRESS
+
+
+def data_converter() -> DataConverter:
+    """How every client and replayer of the app encodes payloads."""
+    return pydantic_data_converter
+
+
 async def connect(address: str | None = None, namespace: str = "default") -> Client:
     """Connect to Temporal at `address`; by default $IPS_TEMPORAL_ADDRESS, else localhost:7233."""
-    if address is None:
-        address = os.environ.get(ADDRESS_VARIABLE) or DEFAULT_ADDRESS
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address or configured_address(), namespace=namespace, data_converter=data_converter()
     )
 
 

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.converter import DataConverter
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import notifiers.router
@@ -35,6 +36,16 @@ log = logging.getLogger("ips.worker")
 _PASSTHROUGH = ("rules", "activities", "notifiers", "store", "pydantic", "dateutil", "zoneinfo")
 
 
+# Every workflow the worker runs.
+WORKFLOWS = [ConsumerJourney, *SWEEP_WORKFLOWS.values()]
+
+
+def _workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
+    )
+
+
 def build_worker(
     client: Client,
     activities: JourneyActivities,
@@ -50,13 +61,20 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ConsumerJourney, *SWEEP_WORKFLOWS.values()],
+        workflows=WORKFLOWS,
         activities=[*activities.all(), *sweeps.all()],
         activity_executor=executor,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*_PASSTHROUGH)
-        ),
+        workflow_runner=_workflow_runner(),
         graceful_shutdown_timeout=timedelta(seconds=30),
+    )
+
+
+def build_replayer(data_converter: DataConverter) -> Replayer:
+    """Replays histories with the workflow code of this installation, set up as
+    the worker runs it (same workflows and sandbox): the check before an upgrade
+    (`ips upgrade check`) and the replay tests."""
+    return Replayer(
+        workflows=WORKFLOWS, data_converter=data_converter, workflow_runner=_workflow_runner()
     )
 
 

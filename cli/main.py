@@ -12,6 +12,7 @@ from cli.reports import report_app
 from cli.scheduler import scheduler
 from cli.session import ACTING_HELP
 from cli.up import up
+from cli.upgrade import upgrade_app
 from simulate.cli import simulate_command
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(feed_app, name="feed")
 app.add_typer(report_app, name="report")
+app.add_typer(upgrade_app, name="upgrade")
 app.command("refer", epilog=ACTING_HELP)(refer)
 app.command("event", epilog=ACTING_HELP)(event)
 app.command("show", epilog=ACTING_HELP)(show)

@@ -7,19 +7,15 @@ and replayed by the current code; a fresh run's history is replayed too.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from activities.sweeps import SWEEPS, sweep_id
 from tests.sweeps.conftest import Sweeps
-from tests.workflows.conftest import HISTORIES_DIR, save_history
-from workflows.sweeps import SWEEP_WORKFLOWS
+from tests.workflows.conftest import HISTORIES_DIR, replay, save_history
 
 AT = datetime(2041, 3, 11, 7, 30, tzinfo=ZoneInfo("America/New_York"))
 RECIPIENTS = {
@@ -31,17 +27,7 @@ RECIPIENTS = {
 
 
 async def _replay(sweeps: Sweeps, histories: list[WorkflowHistory]) -> dict[str, Exception]:
-    async def each() -> AsyncIterator[WorkflowHistory]:
-        for history in histories:
-            yield history
-
-    replayer = Replayer(
-        workflows=list(SWEEP_WORKFLOWS.values()),
-        data_converter=pydantic_data_converter,
-        workflow_runner=sweeps.worker.config()["workflow_runner"],
-    )
-    results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
-    return dict(results.replay_failures)
+    return await replay(sweeps.worker, histories)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

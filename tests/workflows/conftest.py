@@ -42,10 +42,9 @@ from temporalio.client import (
     WorkflowHistory,
     WorkflowUpdateFailedError,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Worker
 
 from activities.journey import AgencySettings, JourneyActivities
 from notifiers import RecordingNotifier
@@ -62,10 +61,9 @@ from store import (
     SupervisorRecord,
     TreatmentTeamMember,
 )
-from worker import build_worker
+from worker import build_replayer, build_worker
 from workflows.client import send_event
 from workflows.journey import ConsumerJourney, journey_id
-from workflows.sweeps import SWEEP_WORKFLOWS
 
 CONSUMER_TZ = "America/New_York"
 SPECIALIST_TZ = "America/Chicago"
@@ -303,23 +301,21 @@ async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[s
         for history in histories:
             yield history
 
-    replayer = Replayer(
-        # Every workflow the worker runs: the saved histories include the sweeps'.
-        workflows=[ConsumerJourney, *SWEEP_WORKFLOWS.values()],
-        data_converter=pydantic_data_converter,
-        workflow_runner=worker.config()["workflow_runner"],
-    )
+    replayer = build_replayer(worker.config()["client"].data_converter)
     results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     return dict(results.replay_failures)
 
 
 def save_history(name: str, history: WorkflowHistory) -> None:
     """Write `history` to histories/<name>.json when IPS_REFRESH_HISTORIES is set
-    (see test_replay.py)."""
-    if os.environ.get(REFRESH_HISTORIES):
+    and no such file exists yet: a saved history is the proof that journeys
+    recorded by older code still replay, so it is never overwritten (see
+    histories/README.md)."""
+    path = HISTORIES_DIR / f"{name}.json"
+    if os.environ.get(REFRESH_HISTORIES) and not path.exists():
         HISTORIES_DIR.mkdir(exist_ok=True)
         text = json.dumps(json.loads(history.to_json()), indent=1) + "\n"
-        (HISTORIES_DIR / f"{name}.json").write_text(text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
 
 
 def accepted_update_args(history: WorkflowHistory) -> list[bytes]:

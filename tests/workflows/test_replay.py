@@ -1,17 +1,16 @@
 """Replay: the journey code must stay deterministic for every journey already
 running, however old its history.
 
-The histories under `histories/` were recorded from the current code and are
-replayed by `test_saved_histories_replay`: a change to `workflows/journey.py`
-(or to the rules and activities it calls) that would break running journeys
-fails there. When such a change is intended and made safe (for example behind
-`workflow.patched`), or after a deliberate break before any journey runs in
-production, refresh the files from the current code with
+The histories under `histories/` were recorded by earlier versions of the code
+and are replayed by `test_saved_histories_replay`: a change to
+`workflows/journey.py` (or to the rules and activities it calls) that would
+break running journeys fails there. They are never refreshed in place (see
+`histories/README.md` and docs/upgrades.md): a change that adds a step puts it
+behind `workflow.patched` and records a new history of its own with
 
-    IPS_REFRESH_HISTORIES=1 .venv/bin/python -m pytest \\
-        tests/workflows/test_replay.py tests/workflows/test_continue_as_new.py
+    IPS_REFRESH_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_x.py::test_new
 
-and commit them with the change.
+and commits it with the change.
 """
 
 from __future__ import annotations
