@@ -33,12 +33,9 @@ def upgrade() -> None:
     with _store() as store:
         done = store.upgrade()
     if done.stamped:
-        typer.echo(
-            f"Found the tables of an installation from before migrations: marked them as "
-            f"revision {done.before}."
-        )
+        typer.echo(f"Found tables from before migrations: marked them as revision {done.before}.")
     if done.before == done.after:
-        typer.echo(f"Already up to date: revision {done.after}.")
+        typer.echo(f"{'Up' if done.stamped else 'Already up'} to date: revision {done.after}.")
     elif done.before is None:
         typer.echo(f"Created the tables: from an empty database to revision {done.after}.")
     else:

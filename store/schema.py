@@ -94,12 +94,12 @@ def include_object(
     return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
-def upgrade(engine: Engine, migrations: Path = MIGRATIONS) -> Upgrade:
+def upgrade(engine: Engine) -> Upgrade:
     """Bring the database to the newest revision: create the tables on an empty
     one, mark those that `create_schema()` made, refuse a revision this version
     does not know (`MigrationError`)."""
     with _locked(engine) as connection:
-        config = _config(connection, migrations)
+        config = _config(connection)
         found = _revision(connection, ScriptDirectory.from_config(config))
         if found.unversioned_tables:
             command.stamp(config, INITIAL_REVISION)
@@ -111,16 +111,16 @@ def upgrade(engine: Engine, migrations: Path = MIGRATIONS) -> Upgrade:
     return Upgrade(before=before, after=found.head, stamped=found.unversioned_tables)
 
 
-def revision(engine: Engine, migrations: Path = MIGRATIONS) -> Revision:
+def revision(engine: Engine) -> Revision:
     """The database's revision and the newest; `MigrationError` if this version
     does not know the database's."""
     with engine.connect() as connection:
-        return _revision(connection, ScriptDirectory.from_config(_config(None, migrations)))
+        return _revision(connection, ScriptDirectory.from_config(_config(None)))
 
 
-def _config(connection: Connection | None, migrations: Path) -> Config:
+def _config(connection: Connection | None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("script_location", str(MIGRATIONS))
     # env.py runs the migrations on this connection, in its transaction.
     config.attributes["connection"] = connection
     return config
