@@ -6,6 +6,7 @@ made again; one at a revision this version does not know is refused."""
 
 import shutil
 import threading
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,3 +311,18 @@ def test_a_migration_that_leaves_rows_referring_to_nothing_changes_nothing(
 
     assert store.revision() == Revision(current=INITIAL_REVISION, head="0002")
     assert store.count_referrals("c-1") == 1
+
+
+def test_the_package_data_names_every_migration_file() -> None:
+    # A file that is not installed is a revision that an installed `ips` lacks.
+    with (Path(__file__).parents[2] / "pyproject.toml").open("rb") as f:
+        patterns = tomllib.load(f)["tool"]["setuptools"]["package-data"]["store.migrations"]
+    files = [
+        p.relative_to(MIGRATIONS)
+        for p in MIGRATIONS.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
+    modules = {Path("__init__.py"), Path("env.py")}  # installed as the package's modules
+
+    assert Path("versions", f"{INITIAL_REVISION}_initial.py") in files
+    assert [f for f in files if f not in modules and not any(f.match(p) for p in patterns)] == []
