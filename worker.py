@@ -103,7 +103,7 @@ async def serve(
     """Run the worker on `database_url` until `stop` is set, with the sweep
     scheduler (`sweeps.scheduler`) unless `with_sweeps` is False."""
     store = Store(database_url)
-    store.create_schema()
+    store.upgrade()
     if notifier is None:
         notifier = notifier_from_environment()
     activities = JourneyActivities(store, notifier, agency_from_environment())
@@ -124,7 +124,7 @@ async def schedule(
 ) -> None:
     """Run the sweep scheduler alone (`ips scheduler`) until `stop` is set."""
     store = Store(database_url)
-    store.create_schema()
+    store.upgrade()
     try:
         async with SweepScheduler(client, store, policy, database_url=database_url):
             await stop.wait()

@@ -18,6 +18,7 @@ from cli.session import database_url, policy_from_environment
 from service.errors import Invalid, Unavailable
 from service.journeys import Services, available
 from store import Store, StoreError
+from store.schema import MigrationError
 
 
 def api_command(
@@ -37,7 +38,7 @@ def api_command(
     """
     try:
         asyncio.run(_serve_alone(host, port))
-    except (ApiError, Invalid, Unavailable) as err:
+    except (ApiError, Invalid, Unavailable, MigrationError) as err:
         typer.secho(f"ips api: {err}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
 
@@ -58,7 +59,7 @@ async def _serve_alone(host: str, port: int) -> None:
         raise Invalid("IPS_DATABASE_URL", str(err).split(": ", 1)[-1]) from None
     try:
         with available():
-            store.create_schema()
+            store.upgrade()
         services = Services(
             store=store, connect=temporal_client.connect, policy=policy_from_environment()
         )

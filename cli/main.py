@@ -4,6 +4,7 @@ import typer
 
 from api.cli import api_command
 from cli.access import tokens_app, users_app
+from cli.db import db_app
 from cli.feeds import feed_app
 from cli.journeys import due, event, refer, show
 from cli.people import people_app
@@ -45,6 +46,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(feed_app, name="feed")
 app.add_typer(report_app, name="report")
+app.add_typer(db_app, name="db")
 app.add_typer(upgrade_app, name="upgrade")
 app.command("refer", epilog=ACTING_HELP)(refer)
 app.command("event", epilog=ACTING_HELP)(event)

@@ -29,6 +29,7 @@ from service.access import LOCAL_ADMIN, Actor, authenticate
 from service.errors import Invalid, NotFound, ServiceError, Unauthenticated, Unavailable
 from service.journeys import Services, available
 from store import Store, StoreError
+from store.schema import MigrationError
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ips.db"
 POLICY_FILE_VARIABLE = "IPS_POLICY_FILE"
@@ -163,8 +164,16 @@ def _open_store() -> Store:
         raise Invalid(DATABASE_URL_VARIABLE, str(err).split(": ", 1)[-1]) from None
     except OSError:
         raise Unavailable("database") from None
-    # Idempotent: the first command on a fresh installation finds its tables.
-    store.create_schema()
+    # The first command on a fresh installation finds its tables; one on a
+    # database of a newer version is refused before it reads anything.
+    try:
+        store.upgrade()
+    except MigrationError as err:
+        store.dispose()
+        raise Invalid(DATABASE_URL_VARIABLE, str(err)) from None
+    except BaseException:
+        store.dispose()
+        raise
     return store
 
 

@@ -162,6 +162,7 @@ async def _serving_api(
     from service.errors import Unavailable
     from service.journeys import Services, available
     from store import Store
+    from store.schema import MigrationError
 
     async def connect() -> Client:
         return client
@@ -170,9 +171,9 @@ async def _serving_api(
     try:
         try:
             with available():
-                # Before the worker makes it too: two makers at once could collide.
-                store.create_schema()
-        except Unavailable as error:
+                # Before the worker starts on it.
+                store.upgrade()
+        except (Unavailable, MigrationError) as error:
             raise StackError(f"{error} ({_shown_url(settings.database_url)})") from None
         services = Services(store=store, connect=connect, policy=policy)
         async with ApiServer(

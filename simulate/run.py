@@ -73,7 +73,7 @@ async def run_scenario(
     with tempfile.TemporaryDirectory(prefix="ips-simulate-") as tmp:
         store = Store(f"sqlite:///{tmp}/simulation.db")
         try:
-            store.create_schema()
+            store.upgrade()
             _load_people(store, scenario)
             views = await _run(scenario, store, say)
             _write_outputs(scenario, store, views, out_dir)

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import CursorResult, Engine, Select, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from store import schema
 from store.errors import InvalidValueError, NotFoundError, StoreError, UnknownReferenceError
 from store.models import (
     ApiToken,
@@ -90,7 +91,20 @@ class Store:
             self._engine.execution_options(ips_write=True), expire_on_commit=False
         )
 
+    def upgrade(self) -> schema.Upgrade:
+        """Bring the database to this version's schema (`store.schema`): create
+        the tables on an empty one. Every program that opens the app database
+        for real starts with this."""
+        return schema.upgrade(self._engine)
+
+    def revision(self) -> schema.Revision:
+        """Which schema revision the database is at, and the newest."""
+        return schema.revision(self._engine)
+
     def create_schema(self) -> None:
+        """The newest tables at once, with no version: quicker than `upgrade()`,
+        for tests' throwaway databases (tests/store/test_migrations.py shows the
+        two make the same schema)."""
         Base.metadata.create_all(self._engine)
 
     def dispose(self) -> None:
@@ -753,7 +767,14 @@ class Store:
 
 
 def _create_engine(url: str) -> Engine:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # Not echoed: a mistyped URL may still hold a password.
+        raise StoreError(
+            "not a database URL: use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+            field="url",
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
