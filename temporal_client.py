@@ -1,16 +1,22 @@
 """The one place that builds a Temporal client, and finds the Temporal programs.
 
 Every client uses the pydantic data converter: dates and datetimes inside the
-journey's dataclasses do not survive Temporal's default JSON converter.
+journey's dataclasses do not survive Temporal's default JSON converter. With
+IPS_ENCRYPTION_KEYS set, it encrypts every payload too (`codec`), so that what
+Temporal stores holds no names, numbers or notes.
 """
 
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from codec import encrypting, key_ring_from_environment
 
 DEFAULT_ADDRESS = "localhost:7233"
 ADDRESS_VARIABLE = "IPS_TEMPORAL_ADDRESS"
@@ -21,12 +27,28 @@ TEMPORAL_CLI = "temporal"
 TEMPORAL_TEST_SERVER = "temporal-test-server"
 
 
-async def connect(address: str | None = None, namespace: str = "default") -> Client:
-    """Connect to Temporal at `address`; by default $IPS_TEMPORAL_ADDRESS, else localhost:7233."""
+def data_converter(environ: Mapping[str, str] | None = None) -> DataConverter:
+    """The data converter of every client and worker: pydantic's, encrypting with
+    the keys of IPS_ENCRYPTION_KEYS when it is set. Raises `codec.KeyRingError`
+    (a ValueError naming the entry at fault) for a malformed key list."""
+    ring = key_ring_from_environment(os.environ if environ is None else environ)
+    if ring is None:
+        return pydantic_data_converter
+    return encrypting(pydantic_data_converter, ring)
+
+
+async def connect(
+    address: str | None = None,
+    namespace: str = "default",
+    *,
+    converter: DataConverter | None = None,
+) -> Client:
+    """Connect to Temporal at `address`; by default $IPS_TEMPORAL_ADDRESS, else
+    localhost:7233. The data converter is `converter`, else `data_converter()`."""
     if address is None:
         address = os.environ.get(ADDRESS_VARIABLE) or DEFAULT_ADDRESS
     return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
+        address, namespace=namespace, data_converter=converter or data_converter()
     )
 
 
