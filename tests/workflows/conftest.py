@@ -43,6 +43,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
@@ -290,14 +291,23 @@ class Journeys:
     async def status(self, consumer: str = CONSUMER) -> WorkflowExecutionStatus | None:
         return (await self.handle(consumer).describe()).status
 
-    async def replay(self, histories: Iterable[WorkflowHistory]) -> dict[str, Exception]:
+    async def replay(
+        self,
+        histories: Iterable[WorkflowHistory],
+        data_converter: DataConverter = pydantic_data_converter,
+    ) -> dict[str, Exception]:
         """Replay failures of `histories` (by run id): none, if the code is deterministic."""
-        return await replay(self.worker, histories)
+        return await replay(self.worker, histories, data_converter)
 
 
-async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[str, Exception]:
+async def replay(
+    worker: Worker,
+    histories: Iterable[WorkflowHistory],
+    data_converter: DataConverter = pydantic_data_converter,
+) -> dict[str, Exception]:
     """Replay histories with the journey code as it is now, configured as `worker`
-    is (same workflow, data converter and sandbox); the failures by run id."""
+    is (same workflow and sandbox; the data converter is the worker's unless
+    given); the failures by run id."""
 
     async def each() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
@@ -306,7 +316,7 @@ async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[s
     replayer = Replayer(
         # Every workflow the worker runs: the saved histories include the sweeps'.
         workflows=[ConsumerJourney, *SWEEP_WORKFLOWS.values()],
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         workflow_runner=worker.config()["workflow_runner"],
     )
     results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
