@@ -13,6 +13,7 @@ from codec.keys import (
     EncryptionKey,
     KeyRing,
     KeyRingError,
+    decode_base64,
     key_ring_from_environment,
     new_key_entry,
     parse_key_ring,
@@ -30,5 +31,6 @@ __all__ = [
     "encrypting",
     "key_ring_from_environment",
     "new_key_entry",
+    "decode_base64",
     "parse_key_ring",
 ]

@@ -113,7 +113,7 @@ def _parse_entry(entry: str, position: int) -> EncryptionKey:
         raise KeyRingError(f"the key id must be {KEY_ID_RULE}", entry=position)
     if not encoded:
         raise KeyRingError("has no key after the colon", entry=position, key_id=key_id)
-    secret = _decode_base64(encoded)
+    secret = decode_base64(encoded)
     if secret is None:
         raise KeyRingError("the key is not valid base64", entry=position, key_id=key_id)
     if len(secret) != KEY_BYTES:
@@ -126,7 +126,7 @@ def _parse_entry(entry: str, position: int) -> EncryptionKey:
     return EncryptionKey(id=key_id, secret=secret)
 
 
-def _decode_base64(text: str) -> bytes | None:
+def decode_base64(text: str) -> bytes | None:
     """Standard or URL-safe base64, with or without its padding."""
     standard = text.replace("-", "+").replace("_", "/")
     standard += "=" * (-len(standard) % 4)
