@@ -133,15 +133,20 @@ async def schedule(
 
 
 async def _main() -> None:
-    from temporal_client import connect
+    from codec import KeyRingError
+    from temporal_client import connect, data_converter
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        converter = data_converter()
+    except KeyRingError as error:
+        raise SystemExit(f"worker: {error}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     database_url = os.environ.get("IPS_DATABASE_URL", "sqlite:///var/ips.db")
-    await serve(await connect(), database_url=database_url, stop=stop)
+    await serve(await connect(converter=converter), database_url=database_url, stop=stop)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import os
 
 from fastapi import FastAPI
 
-from api import errors, feeds, health, journeys, people, reports, staff, webhooks
+from api import codec, errors, feeds, health, journeys, people, reports, staff, webhooks
+from api.codec import CodecCors, CodecSettings
 from api.webhooks import WebhookSettings
 from service.journeys import Services
 
@@ -14,7 +15,8 @@ DESCRIPTION = """\
 Record what happens in each consumer's IPS journey and see what is due.
 
 Every route but `/healthz`, `/readyz`, the webhooks and the calendar feeds
-needs a staff token: `Authorization: Bearer <token>`. The webhooks
+needs a staff token: `Authorization: Bearer <token>` (the codec routes, which
+the Temporal web page calls, also take the cookie of `/codec/sign-in`). The webhooks
 (`/webhooks/...`) are for Twilio and SendGrid, whose signature each request must
 carry. A calendar feed (`/feeds/<token>.ics`) is opened by the feed token in its
 path, made with `POST /feed-tokens`. A specialist sees their own caseload, a
@@ -26,10 +28,15 @@ nothing: try again after `Retry-After` seconds, with the same `event_id`.
 """
 
 
-def create_app(services: Services, webhook_settings: WebhookSettings | None = None) -> FastAPI:
-    """The app over `services`; the webhooks' secrets are `webhook_settings`, else those of
-    the environment (`WebhookSettings.from_environment`, which raises ValueError
-    naming a malformed setting)."""
+def create_app(
+    services: Services,
+    webhook_settings: WebhookSettings | None = None,
+    codec_settings: CodecSettings | None = None,
+) -> FastAPI:
+    """The app over `services`; the webhooks' secrets are `webhook_settings` and the
+    codec server's keys and web page origins `codec_settings`, else those of the
+    environment (`WebhookSettings.from_environment`, `CodecSettings.from_environment`,
+    which raise ValueError naming a malformed setting)."""
     app = FastAPI(
         title="IPS journeys",
         description=DESCRIPTION,
@@ -42,6 +49,9 @@ def create_app(services: Services, webhook_settings: WebhookSettings | None = No
     if webhook_settings is None:
         webhook_settings = WebhookSettings.from_environment(os.environ)
     app.state.webhooks = webhook_settings
+    if codec_settings is None:
+        codec_settings = CodecSettings.from_environment(os.environ)
+    app.state.codec = codec_settings
     # The app's address for the links in calendar feeds, as in the staff reminders.
     app.state.app_url = os.environ.get("IPS_APP_URL") or None
     errors.install(app)
@@ -53,4 +63,7 @@ def create_app(services: Services, webhook_settings: WebhookSettings | None = No
     app.include_router(feeds.router)
     app.include_router(feeds.staff_router)
     app.include_router(reports.router)
+    app.include_router(codec.router)
+    # Outside every other layer: errors, too, reach the web page with their CORS headers.
+    app.add_middleware(CodecCors, origins=codec_settings.ui_origins)
     return app

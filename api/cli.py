@@ -12,6 +12,7 @@ import typer
 from sqlalchemy.engine import make_url
 
 import temporal_client
+from api.codec import CodecSettings
 from api.server import ApiError, ApiServer
 from api.webhooks import WebhookSettings
 from cli.session import database_url, policy_from_environment
@@ -33,8 +34,10 @@ def api_command(
     the Temporal server of IPS_TEMPORAL_ADDRESS (default localhost:7233), with
     the policy of IPS_POLICY_FILE. The Twilio and SendGrid webhooks check
     signatures with IPS_TWILIO_AUTH_TOKEN, IPS_PUBLIC_URL and
-    IPS_SENDGRID_WEBHOOK_PUBLIC_KEY. `ips up` serves the API too; this is for
-    running it on its own.
+    IPS_SENDGRID_WEBHOOK_PUBLIC_KEY. With IPS_ENCRYPTION_KEYS set, it is the
+    Temporal web page's codec server too (/codec, for the pages of
+    IPS_CODEC_UI_ORIGINS). `ips up` serves the API too; this is for running it
+    on its own.
     """
     try:
         asyncio.run(_serve_alone(host, port))
@@ -50,6 +53,7 @@ async def _serve_alone(host: str, port: int) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         webhook_settings = WebhookSettings.from_environment(os.environ)
+        codec_settings = CodecSettings.from_environment(os.environ)
     except ValueError as err:
         raise ApiError(str(err)) from None
     url = database_url()
@@ -64,7 +68,11 @@ async def _serve_alone(host: str, port: int) -> None:
             store=store, connect=temporal_client.connect, policy=policy_from_environment()
         )
         async with ApiServer(
-            services, host=host, port=port, webhook_settings=webhook_settings
+            services,
+            host=host,
+            port=port,
+            webhook_settings=webhook_settings,
+            codec_settings=codec_settings,
         ) as server:
             shown = make_url(url).render_as_string(hide_password=True)
             typer.echo(f"IPS journeys web API: {server.url} (documentation: {server.url}/docs)")

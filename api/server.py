@@ -13,6 +13,7 @@ from types import TracebackType
 import uvicorn
 
 from api.app import create_app
+from api.codec import CodecSettings
 from api.feeds import HideFeedTokens
 from api.webhooks import WebhookSettings
 from service.journeys import Services
@@ -46,11 +47,12 @@ class ApiServer:
         host: str,
         port: int,
         webhook_settings: WebhookSettings | None = None,
+        codec_settings: CodecSettings | None = None,
     ) -> None:
         self.host = host
         self.port = port
         config = uvicorn.Config(
-            create_app(services, webhook_settings),
+            create_app(services, webhook_settings, codec_settings),
             host=host,
             port=port,
             lifespan="off",

@@ -7,6 +7,7 @@ from cli.access import tokens_app, users_app
 from cli.db import db_app
 from cli.feeds import feed_app
 from cli.journeys import due, event, refer, show
+from cli.keys import keys_app
 from cli.people import people_app
 from cli.policy import policy_app
 from cli.reports import report_app
@@ -48,6 +49,7 @@ app.add_typer(feed_app, name="feed")
 app.add_typer(report_app, name="report")
 app.add_typer(db_app, name="db")
 app.add_typer(upgrade_app, name="upgrade")
+app.add_typer(keys_app, name="keys")
 app.command("refer", epilog=ACTING_HELP)(refer)
 app.command("event", epilog=ACTING_HELP)(event)
 app.command("show", epilog=ACTING_HELP)(show)

@@ -20,13 +20,18 @@ def scheduler() -> None:
     """
     import worker
     from cli.session import policy_from_environment
+    from codec import KeyRingError
     from service.errors import Invalid
-    from temporal_client import connect
+    from temporal_client import connect, data_converter
 
     try:
         policy = policy_from_environment()
+        converter = data_converter()
     except Invalid as error:
         typer.secho(f"ips scheduler: {error.field}: {error.reason}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from None
+    except KeyRingError as error:
+        typer.secho(f"ips scheduler: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from None
     database_url = os.environ.get(DATABASE_URL_VARIABLE) or "sqlite:///var/ips.db"
 
@@ -36,7 +41,7 @@ def scheduler() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
-            client = await connect()
+            client = await connect(converter=converter)
         except RuntimeError as error:
             typer.secho(
                 f"ips scheduler: Temporal does not answer ({error}); is `ips up` running?",

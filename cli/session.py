@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 
 import temporal_client
 from cli.up import DATABASE_URL_VARIABLE
+from codec import KeyRingError, PayloadDecryptionError
 from rules.policy import Policy, PolicyError, load_policy_file
 from service.access import LOCAL_ADMIN, Actor, authenticate
 from service.errors import Invalid, NotFound, ServiceError, Unauthenticated, Unavailable
@@ -133,6 +134,10 @@ def staff_session(
         _fail(str(err), EXIT_REFUSED)
     except RPCError as err:
         _fail(f"Temporal refused the request: {err.message}", EXIT_UNAVAILABLE)
+    except KeyRingError as err:
+        _fail(str(err), EXIT_REFUSED)
+    except PayloadDecryptionError as err:
+        _fail(f"{err} (IPS_ENCRYPTION_KEYS must hold the worker's keys)", EXIT_REFUSED)
     except typer.Exit:
         raise
     except Exception as err:  # a one-line report, never a traceback

@@ -19,6 +19,9 @@ from temporalio.client import Client
 import temporal_client
 
 if TYPE_CHECKING:
+    from temporalio.converter import DataConverter
+
+    from api.codec import CodecSettings
     from api.webhooks import WebhookSettings
     from rules.policy import Policy
 
@@ -48,6 +51,16 @@ class StackSettings:
     @property
     def temporal_log(self) -> Path:
         return self.data_dir / "temporal.log"
+
+    @property
+    def codec_endpoint(self) -> str:
+        """The codec server the Temporal web page calls for encrypted payloads."""
+        return f"http://{HOST}:{self.api_port}/codec"
+
+    @property
+    def ui_origins(self) -> frozenset[str]:
+        """The Temporal web page, under either name of this computer."""
+        return frozenset({f"http://{HOST}:{self.ui_port}", f"http://localhost:{self.ui_port}"})
 
 
 def up(
@@ -109,6 +122,7 @@ async def run_stack(settings: StackSettings) -> None:
         # Imported here, not at the top: `ips --help` need not load every package,
         # and a broken worker shows before the server starts.
         import worker
+        from api.codec import CodecSettings
         from api.server import ApiError
         from api.webhooks import WebhookSettings
         from cli.session import policy_from_environment
@@ -123,15 +137,18 @@ async def run_stack(settings: StackSettings) -> None:
             # would otherwise lose messages, not stop the stack.
             notifier = worker.notifier_from_environment()
             webhook_settings = WebhookSettings.from_environment(os.environ)
+            # IPS_ENCRYPTION_KEYS: the worker's converter and the codec server's keys.
+            converter = temporal_client.data_converter()
+            codec_settings = CodecSettings.from_environment(os.environ, settings.ui_origins)
         except ValueError as error:
             raise StackError(str(error)) from None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        server = await _start_temporal_server(settings)
+        server = await _start_temporal_server(settings, encrypted=codec_settings.codec is not None)
         try:
-            client = await _wait_until_ready(server, settings, stop)
+            client = await _wait_until_ready(server, settings, stop, converter)
             if client is not None:
-                async with _serving_api(client, settings, policy, webhook_settings):
-                    _print_status(settings)
+                async with _serving_api(client, settings, policy, webhook_settings, codec_settings):
+                    _print_status(settings, codec_settings)
                     await worker.serve(
                         client,
                         database_url=settings.database_url,
@@ -155,6 +172,7 @@ async def _serving_api(
     settings: StackSettings,
     policy: "Policy",
     webhook_settings: "WebhookSettings",
+    codec_settings: "CodecSettings",
 ) -> AsyncIterator[None]:
     """The web API on HOST:api_port, in this event loop, on the worker's database
     and Temporal client."""
@@ -177,7 +195,11 @@ async def _serving_api(
             raise StackError(f"{error} ({_shown_url(settings.database_url)})") from None
         services = Services(store=store, connect=connect, policy=policy)
         async with ApiServer(
-            services, host=HOST, port=settings.api_port, webhook_settings=webhook_settings
+            services,
+            host=HOST,
+            port=settings.api_port,
+            webhook_settings=webhook_settings,
+            codec_settings=codec_settings,
         ):
             yield
     finally:
@@ -190,13 +212,20 @@ def _request_stop(stop: asyncio.Event) -> None:
         stop.set()
 
 
-def _print_status(settings: StackSettings) -> None:
+def _print_status(settings: StackSettings, codec_settings: "CodecSettings") -> None:
     typer.echo("IPS journeys is running.")
     typer.echo(f"  Temporal web page: http://{HOST}:{settings.ui_port}")
     typer.echo(f"  Temporal address:  {settings.temporal_address}")
     typer.echo(f"  Database:          {_shown_url(settings.database_url)}")
     typer.echo(f"  Data folder:       {settings.data_dir}")
     typer.echo(f"  Web API:           http://{HOST}:{settings.api_port}/docs")
+    if codec_settings.codec is not None:
+        newest = codec_settings.codec.ring.newest.id
+        typer.echo(f"  Payloads:          encrypted (newest key {newest})")
+        typer.echo(
+            f"  To read them:      an admin signs in at {settings.codec_endpoint}/sign-in, "
+            "then sets the web page's Codec Server as that page says"
+        )
     typer.echo(READY_MESSAGE)
 
 
@@ -214,9 +243,14 @@ async def _port_answers(port: int) -> bool:
     return True
 
 
-async def _start_temporal_server(settings: StackSettings) -> asyncio.subprocess.Process:
+async def _start_temporal_server(
+    settings: StackSettings, *, encrypted: bool
+) -> asyncio.subprocess.Process:
+    """The dev server; its web page decodes encrypted payloads with the API's codec
+    server when `encrypted`."""
     program = temporal_client.find_program(temporal_client.TEMPORAL_CLI)
     typer.echo(f"Starting Temporal (its log: {settings.temporal_log})...")
+    codec = ["--ui-codec-endpoint", settings.codec_endpoint] if encrypted else []
     with settings.temporal_log.open("ab") as log:
         return await asyncio.create_subprocess_exec(
             str(program),
@@ -231,6 +265,7 @@ async def _start_temporal_server(settings: StackSettings) -> asyncio.subprocess.
             "--ui-port",
             str(settings.ui_port),
             "--ui-disable-news-fetch",
+            *codec,
             "--log-level",
             "warn",
             stdin=subprocess.DEVNULL,
@@ -260,7 +295,10 @@ def _stop_with_parent() -> Callable[[], None] | None:
 
 
 async def _wait_until_ready(
-    server: asyncio.subprocess.Process, settings: StackSettings, stop: asyncio.Event
+    server: asyncio.subprocess.Process,
+    settings: StackSettings,
+    stop: asyncio.Event,
+    converter: "DataConverter",
 ) -> Client | None:
     """The connected client once the server answers; None if asked to stop first."""
     loop = asyncio.get_running_loop()
@@ -280,7 +318,8 @@ async def _wait_until_ready(
         if await _port_answers(settings.temporal_port):
             try:
                 return await asyncio.wait_for(
-                    temporal_client.connect(settings.temporal_address), timeout=remaining
+                    temporal_client.connect(settings.temporal_address, converter=converter),
+                    timeout=remaining,
                 )
             except (RuntimeError, TimeoutError):
                 pass  # listening but not serving yet

@@ -14,6 +14,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
 from cli.session import EXIT_REFUSED, EXIT_UNAVAILABLE
+from codec import KeyRingError
 
 # Every workflow of ours that is still running: journeys, and any sweep caught
 # in the middle of its run.
@@ -58,6 +59,9 @@ def check(
     except _Refused as err:
         typer.secho(f"Error: {err}", err=True, fg=typer.colors.RED)
         raise typer.Exit(err.code) from None
+    except KeyRingError as err:
+        typer.secho(f"Error: {err}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(EXIT_REFUSED) from None
     if not replayed:
         typer.echo("No history to replay: nothing is running that this code must take over.")
         return

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from codec import KeyRingError
 from simulate.run import run_scenario
 from simulate.scenario import ScenarioError
 
@@ -33,6 +34,9 @@ def simulate_command(
         summary = asyncio.run(run_scenario(scenario, out, echo=echo))
     except ScenarioError as err:
         typer.echo(f"{scenario}: {err}", err=True)
+        raise typer.Exit(2) from None
+    except KeyRingError as err:
+        typer.echo(f"ips simulate: {err}", err=True)
         raise typer.Exit(2) from None
     due = ", ".join(f"{n} {status}" for status, n in sorted(summary.due_contacts.items()))
     sent = sum(summary.notifications.values())

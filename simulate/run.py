@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -39,7 +38,7 @@ from store import (
     Store,
 )
 from sweeps.plan import PlannedSweep, planned_sweeps, timeline
-from temporal_client import TEMPORAL_TEST_SERVER, find_program
+from temporal_client import TEMPORAL_TEST_SERVER, data_converter, find_program
 from workflows.client import assignment_check, send_event, start_sweep
 from workflows.journey import ConsumerJourney, journey_id
 
@@ -109,7 +108,9 @@ async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, Journey
     activities = JourneyActivities(store, RecordingNotifier(), agency_settings(scenario.agency))
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
-        data_converter=pydantic_data_converter,
+        # The app's own (encrypting with IPS_ENCRYPTION_KEYS): the journeys run as
+        # they do in production.
+        data_converter=data_converter(),
         runtime=_quiet_runtime(),
     )
     async with env:

@@ -6,6 +6,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import temporal_client
+from codec import ENCRYPTION_KEYS_VARIABLE, KEY_ID_METADATA, KeyRingError, new_key_entry
 
 
 async def test_connect_uses_the_address_from_the_environment(
@@ -14,6 +15,7 @@ async def test_connect_uses_the_address_from_the_environment(
     monkeypatch.setenv(
         temporal_client.ADDRESS_VARIABLE, local_env.client.service_client.config.target_host
     )
+    monkeypatch.delenv(ENCRYPTION_KEYS_VARIABLE, raising=False)
 
     client = await temporal_client.connect()
 
@@ -26,6 +28,30 @@ async def test_connect_uses_the_address_from_the_environment(
         await client.data_converter.encode([date(2041, 1, 7)]), [date]
     )
     assert decoded == date(2041, 1, 7)
+
+
+async def test_with_keys_set_every_payload_is_encrypted_with_the_newest(
+    local_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        temporal_client.ADDRESS_VARIABLE, local_env.client.service_client.config.target_host
+    )
+    monkeypatch.setenv(
+        ENCRYPTION_KEYS_VARIABLE, f"{new_key_entry('k-new')},{new_key_entry('k-old')}"
+    )
+
+    client = await temporal_client.connect()
+
+    [payload] = await client.data_converter.encode(["Ottoline Quarrington"])
+    assert payload.metadata[KEY_ID_METADATA] == b"k-new"
+    assert b"Quarrington" not in payload.data
+    [decoded] = await client.data_converter.decode([payload], [str])
+    assert decoded == "Ottoline Quarrington"
+
+
+def test_a_malformed_key_list_is_refused_naming_the_entry() -> None:
+    with pytest.raises(KeyRingError, match=r"IPS_ENCRYPTION_KEYS: entry 2 \(k2\): the key is 3 "):
+        temporal_client.data_converter({ENCRYPTION_KEYS_VARIABLE: f"{new_key_entry('k1')},k2:YWJj"})
 
 
 def test_find_program_names_the_fix_when_a_program_is_missing() -> None:

@@ -28,6 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.journey import AgencySettings, JourneyActivities
 from api.app import create_app
+from api.codec import CodecSettings
 from api.webhooks import WebhookSettings
 from notifiers import RecordingNotifier
 from rules import calendar
@@ -203,8 +204,9 @@ async def running_api(
     activities = JourneyActivities(store, notifier, AgencySettings())
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with build_worker(env.client, activities, executor=executor):
-            # The webhooks' secrets are the test's, never the environment's.
-            app = create_app(services, webhook_settings or WebhookSettings())
+            # The webhooks' secrets and the codec's keys are the test's, never the
+            # environment's.
+            app = create_app(services, webhook_settings or WebhookSettings(), CodecSettings())
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://ips") as http:
                 api = Api(http=http, store=store, services=services, clock=clock, notifier=notifier)

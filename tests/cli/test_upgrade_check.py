@@ -89,3 +89,15 @@ def test_no_temporal_is_reported_with_where_it_was_looked_for() -> None:
     assert result.exit_code == 3, result.output
     assert f"Temporal does not answer at {address} (from IPS_TEMPORAL_ADDRESS)" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_malformed_key_list_is_named_before_anything_is_read(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["upgrade", "check", "--histories", str(HISTORIES_DIR)],
+        env={"IPS_ENCRYPTION_KEYS": "k1:not-base64!"},
+    )
+
+    assert result.exit_code == 2, result.output
+    assert "IPS_ENCRYPTION_KEYS: entry 1 (k1)" in result.stderr
+    assert "not-base64" not in result.output

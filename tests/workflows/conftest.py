@@ -42,6 +42,8 @@ from temporalio.client import (
     WorkflowHistory,
     WorkflowUpdateFailedError,
 )
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -288,20 +290,29 @@ class Journeys:
     async def status(self, consumer: str = CONSUMER) -> WorkflowExecutionStatus | None:
         return (await self.handle(consumer).describe()).status
 
-    async def replay(self, histories: Iterable[WorkflowHistory]) -> dict[str, Exception]:
+    async def replay(
+        self,
+        histories: Iterable[WorkflowHistory],
+        data_converter: DataConverter = pydantic_data_converter,
+    ) -> dict[str, Exception]:
         """Replay failures of `histories` (by run id): none, if the code is deterministic."""
-        return await replay(self.worker, histories)
+        return await replay(self.worker, histories, data_converter)
 
 
-async def replay(worker: Worker, histories: Iterable[WorkflowHistory]) -> dict[str, Exception]:
+async def replay(
+    worker: Worker,
+    histories: Iterable[WorkflowHistory],
+    data_converter: DataConverter = pydantic_data_converter,
+) -> dict[str, Exception]:
     """Replay histories with the journey code as it is now, configured as `worker`
-    is (same workflow, data converter and sandbox); the failures by run id."""
+    is (same workflow and sandbox; the data converter is the worker's unless
+    given); the failures by run id."""
 
     async def each() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
             yield history
 
-    replayer = build_replayer(worker.config()["client"].data_converter)
+    replayer = build_replayer(data_converter)
     results = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     return dict(results.replay_failures)
 

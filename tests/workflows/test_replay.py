@@ -20,6 +20,8 @@ import json
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
+import temporal_client
+from codec import ENCRYPTION_KEYS_VARIABLE, new_key_entry
 from tests.workflows.conftest import (
     CONSUMER_WITH_TEAM,
     HISTORIES_DIR,
@@ -141,6 +143,16 @@ async def test_saved_histories_replay(journeys: Journeys) -> None:
     assert len(histories) >= 2, f"no saved histories in {HISTORIES_DIR}"
 
     assert await journeys.replay(histories) == {}
+
+
+async def test_saved_histories_replay_once_encryption_is_switched_on(journeys: Journeys) -> None:
+    """Journeys recorded before IPS_ENCRYPTION_KEYS was set keep running after: their
+    unencrypted payloads pass through the codec."""
+    histories = saved_histories()
+    converter = temporal_client.data_converter({ENCRYPTION_KEYS_VARIABLE: new_key_entry("k1")})
+    assert converter.payload_codec is not None
+
+    assert await journeys.replay(histories, converter) == {}
 
 
 async def test_replaying_a_history_that_the_code_would_not_produce_fails(
