@@ -1,4 +1,5 @@
-"""The one place that builds a Temporal client, and finds the Temporal programs.
+"""The one place that builds a Temporal client, finds the Temporal programs and
+starts the time-skipping test server.
 
 Every client uses the pydantic data converter: dates and datetimes inside the
 journey's dataclasses do not survive Temporal's default JSON converter.
@@ -9,8 +10,14 @@ import shutil
 import sys
 from pathlib import Path
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.search import SEARCH_ATTRIBUTES
 
 DEFAULT_ADDRESS = "localhost:7233"
 ADDRESS_VARIABLE = "IPS_TEMPORAL_ADDRESS"
@@ -42,4 +49,36 @@ def find_program(name: str) -> Path:
         f"The program `{name}` was not found in {beside_python.parent} nor on PATH. "
         "It comes with this project's Python packages: run `make run` (or "
         "`pip install -e .`) to install them."
+    )
+
+
+async def start_test_server(runtime: Runtime | None = None) -> WorkflowEnvironment:
+    """Temporal's time-skipping test server (`ips simulate`, the tests), with the
+    journeys' search attributes registered: it refuses any it does not know."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+    try:
+        await register_search_attributes(env.client)
+    except BaseException:
+        await env.shutdown()
+        raise
+    return env
+
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+    """Add the journeys' search attributes (`workflows.search`) to a server that
+    has none of them. `temporal server start-dev` takes them as options instead
+    (`workflows.search.dev_server_args`), and a production cluster from its
+    set-up step (docker-compose.yml, service temporal-namespace)."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=namespace,
+            search_attributes={
+                key.name: IndexedValueType.ValueType(key.indexed_value_type)
+                for key in SEARCH_ATTRIBUTES
+            },
+        )
     )

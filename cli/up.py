@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 import temporal_client
+from workflows.search import dev_server_args
 
 if TYPE_CHECKING:
     from api.webhooks import WebhookSettings
@@ -232,6 +233,8 @@ async def _start_temporal_server(settings: StackSettings) -> asyncio.subprocess.
             "--ui-disable-news-fetch",
             "--log-level",
             "warn",
+            # Registered at every start, so an older data folder gets them too.
+            *dev_server_args(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -39,7 +38,7 @@ from store import (
     Store,
 )
 from sweeps.plan import PlannedSweep, planned_sweeps, timeline
-from temporal_client import TEMPORAL_TEST_SERVER, find_program
+from temporal_client import start_test_server
 from workflows.client import assignment_check, send_event, start_sweep
 from workflows.journey import ConsumerJourney, journey_id
 
@@ -107,11 +106,7 @@ def _load_people(store: Store, scenario: Scenario) -> None:
 
 async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, JourneyView | None]:
     activities = JourneyActivities(store, RecordingNotifier(), agency_settings(scenario.agency))
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
-        data_converter=pydantic_data_converter,
-        runtime=_quiet_runtime(),
-    )
+    env = await start_test_server(runtime=_quiet_runtime())
     async with env:
         with ThreadPoolExecutor(max_workers=8) as executor:
             async with worker.build_worker(env.client, activities, executor=executor):
