@@ -144,6 +144,20 @@ async def test_saved_histories_replay(journeys: Journeys) -> None:
     assert await journeys.replay(histories) == {}
 
 
+def test_the_saved_histories_hold_journeys_with_and_without_search_attributes() -> None:
+    """Journeys recorded before the search-attributes patch upsert nothing and
+    must replay without; those recorded after upsert them and must replay with
+    them: `test_saved_histories_replay` replays both kinds."""
+    upserts = EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    upserted = {
+        history.workflow_id: sum(event.event_type == upserts for event in history.events)
+        for history in saved_histories()
+    }
+    assert upserted["journey-full_journey_closed"] == 0
+    assert upserted["journey-continued_run"] == 0
+    assert upserted["journey-search_attributes"] >= 5
+
+
 async def test_replaying_a_history_that_the_code_would_not_produce_fails(
     journeys: Journeys,
 ) -> None:
