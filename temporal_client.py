@@ -11,13 +11,17 @@ import sys
 from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from workflows.search import SEARCH_ATTRIBUTES
+from workflows.search import SEARCH_ATTRIBUTES, type_name
 
 DEFAULT_ADDRESS = "localhost:7233"
 ADDRESS_VARIABLE = "IPS_TEMPORAL_ADDRESS"
@@ -82,3 +86,34 @@ async def register_search_attributes(client: Client, namespace: str = "default")
             },
         )
     )
+
+
+class SearchAttributesMissing(Exception):
+    """The server lacks search attributes the journeys set: a journey would stop
+    at its first step until they are created."""
+
+
+async def check_search_attributes(client: Client, namespace: str = "default") -> None:
+    """Raise `SearchAttributesMissing` naming each of the journeys' search
+    attributes that the server does not have with its type. A server that cannot
+    list them (the test server; an account without the right) is not checked."""
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+    except RPCError as err:
+        if err.status in (RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.PERMISSION_DENIED):
+            return
+        raise
+    missing = [
+        f"{key.name} ({type_name(key)})"
+        for key in SEARCH_ATTRIBUTES
+        if listed.custom_attributes.get(key.name) != key.indexed_value_type
+    ]
+    if missing:
+        raise SearchAttributesMissing(
+            f"Temporal (namespace {namespace!r}) lacks the search attributes "
+            f"{', '.join(missing)}, which every journey sets. Create them with "
+            "`temporal operator search-attribute create` (README: Finding journeys "
+            "in the Temporal UI), then start again."
+        )

@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import notifiers.router
+import temporal_client
 from activities.journey import AgencySettings, JourneyActivities
 from activities.sweeps import SweepActivities
 from notifiers import Notifier
@@ -83,7 +84,10 @@ async def serve(
     with_sweeps: bool = True,
 ) -> None:
     """Run the worker on `database_url` until `stop` is set, with the sweep
-    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False."""
+    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False. Raises
+    `temporal_client.SearchAttributesMissing` before anything runs when the
+    server lacks the journeys' search attributes."""
+    await temporal_client.check_search_attributes(client)
     store = Store(database_url)
     store.create_schema()
     if notifier is None:
@@ -115,15 +119,17 @@ async def schedule(
 
 
 async def _main() -> None:
-    from temporal_client import connect
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     database_url = os.environ.get("IPS_DATABASE_URL", "sqlite:///var/ips.db")
-    await serve(await connect(), database_url=database_url, stop=stop)
+    try:
+        await serve(await temporal_client.connect(), database_url=database_url, stop=stop)
+    except temporal_client.SearchAttributesMissing as missing:
+        log.error("%s", missing)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

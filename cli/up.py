@@ -140,7 +140,7 @@ async def run_stack(settings: StackSettings) -> None:
                         notifier=notifier,
                         policy=policy,
                     )
-        except ApiError as error:
+        except (ApiError, temporal_client.SearchAttributesMissing) as error:
             raise StackError(str(error)) from None
         finally:
             await _stop_temporal_server(server)
