@@ -3,7 +3,9 @@
 A thin shell around `rules.journey`: it receives events as updates, sleeps
 until the next moment something is due, and carries out the effects the rules
 return through activities. It ends only on `services_declined`, and continues
-as new to keep each run's history small however many years it runs.
+as new to keep each run's history small however many years it runs. After each
+step it brings its search attributes (`workflows.search`) up to date, so that a
+supervisor can find journeys in the Temporal UI.
 """
 
 from __future__ import annotations
