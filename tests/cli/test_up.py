@@ -1,5 +1,6 @@
 """`ips up` as staff run it: the real command in its own process."""
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -82,6 +84,44 @@ def _ips_up(
         text=True,
         env=environment,
     )
+
+
+@contextlib.contextmanager
+def ips_up_running(command: list[str], env: dict[str, str]) -> Iterator[list[str]]:
+    """`ips up` (`command`) in its own process, once it says it is ready: its
+    output lines, which grow while it runs. Stopped on the way out."""
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+
+    def read_output() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if READY_MESSAGE in line:
+                ready.set()
+
+    reader = threading.Thread(target=read_output, daemon=True)
+    reader.start()
+    try:
+        assert ready.wait(START_TIMEOUT_SECONDS), "".join(output)
+        yield output
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        reader.join(timeout=5)
 
 
 @pytest.mark.skipif(

@@ -10,14 +10,13 @@ import base64
 import json
 import os
 import re
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -26,8 +25,7 @@ from typer.testing import CliRunner
 
 import temporal_client
 from cli.main import app
-from cli.up import READY_MESSAGE
-from tests.cli.test_up import _free_port, _up_command
+from tests.cli.test_up import _free_port, _up_command, ips_up_running
 
 TZ = "America/New_York"
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -46,7 +44,7 @@ class Stack:
         result = CliRunner().invoke(app, list(args), env=self.env)
         assert result.exit_code == 0, (args, result.output)
 
-    def ui_list(self, query: str) -> dict[str, dict[str, object]]:
+    def ui_list(self, query: str) -> dict[str, dict[str, Any]]:
         """The journeys the Temporal UI lists for `query`: their attributes by workflow id."""
         response = httpx.get(
             f"{self.ui}/api/v1/namespaces/default/workflows", params={"query": query}, timeout=10
@@ -65,9 +63,9 @@ class Stack:
         return asyncio.run(listed())
 
 
-def _attributes(execution: dict[str, object]) -> dict[str, object]:
+def _attributes(execution: dict[str, Any]) -> dict[str, Any]:
     """The search attributes as the UI shows them: JSON payloads, base64-encoded."""
-    fields = execution.get("searchAttributes", {}).get("indexedFields", {})  # type: ignore[attr-defined]
+    fields = execution.get("searchAttributes", {}).get("indexedFields", {})
     return {name: json.loads(base64.b64decode(value["data"])) for name, value in fields.items()}
 
 
@@ -75,27 +73,9 @@ def _attributes(execution: dict[str, object]) -> dict[str, object]:
 def stack(tmp_path: Path) -> Iterator[Stack]:
     temporal_port, ui_port = _free_port(), _free_port()
     data_dir = tmp_path / "var"
-    process = subprocess.Popen(
-        _up_command(data_dir, temporal_port, ui_port, _free_port()),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("IPS_")},
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if READY_MESSAGE in line:
-                ready.set()
-
-    threading.Thread(target=read_output, daemon=True).start()
-    try:
-        assert ready.wait(90), "".join(output)
+    command = _up_command(data_dir, temporal_port, ui_port, _free_port())
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPS_")}
+    with ips_up_running(command, environment) as output:
         yield Stack(
             temporal_address=f"127.0.0.1:{temporal_port}",
             ui=f"http://127.0.0.1:{ui_port}",
@@ -105,14 +85,6 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
                 "IPS_TOKEN": "",
             },
         )
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
     assert "Traceback" not in "".join(output)
 
 
