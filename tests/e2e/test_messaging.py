@@ -148,11 +148,11 @@ def test_ips_up_texts_and_emails_through_twilio_and_sendgrid_and_hears_back(
     stack = Stack(data_dir, api_port, temporal_port, policy)
     try:
         command = _up_command(data_dir, temporal_port, _free_port(), api_port)
-        with ips_up_running(command, environment) as output:
+        with ips_up_running(command, environment) as up:
             _run(stack, fake_twilio, fake_sendgrid, reminder_at)
     finally:
         stack.store.dispose()
-    log = "".join(output)
+    log = "".join(up.output)
     assert "Traceback" not in log
     # Privacy: no phone number or full name in what `ips up` logged.
     for secret in (CONSUMER_PHONE, SPECIALIST_PHONE, "Alex Smith", AUTH_TOKEN):

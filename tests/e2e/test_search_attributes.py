@@ -75,7 +75,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     data_dir = tmp_path / "var"
     command = _up_command(data_dir, temporal_port, ui_port, _free_port())
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IPS_")}
-    with ips_up_running(command, environment) as output:
+    with ips_up_running(command, environment) as up:
         yield Stack(
             temporal_address=f"127.0.0.1:{temporal_port}",
             ui=f"http://127.0.0.1:{ui_port}",
@@ -85,7 +85,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
                 "IPS_TOKEN": "",
             },
         )
-    assert "Traceback" not in "".join(output)
+    assert "Traceback" not in "".join(up.output)
 
 
 def _eventually(what: str, expected: set[str], read: Callable[[], set[str]]) -> None:
