@@ -20,6 +20,7 @@ from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import notifiers.router
+import temporal_client
 from activities.journey import AgencySettings, JourneyActivities
 from activities.sweeps import SweepActivities
 from notifiers import Notifier
@@ -101,7 +102,10 @@ async def serve(
     with_sweeps: bool = True,
 ) -> None:
     """Run the worker on `database_url` until `stop` is set, with the sweep
-    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False."""
+    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False. Raises
+    `temporal_client.SearchAttributesMissing` before anything runs when the
+    server lacks the journeys' search attributes."""
+    await temporal_client.check_search_attributes(client)
     store = Store(database_url)
     store.upgrade()
     if notifier is None:
@@ -134,11 +138,10 @@ async def schedule(
 
 async def _main() -> None:
     from codec import KeyRingError
-    from temporal_client import connect, data_converter
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        converter = data_converter()
+        converter = temporal_client.data_converter()
     except KeyRingError as error:
         raise SystemExit(f"worker: {error}") from None
     stop = asyncio.Event()
@@ -146,7 +149,13 @@ async def _main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     database_url = os.environ.get("IPS_DATABASE_URL", "sqlite:///var/ips.db")
-    await serve(await connect(converter=converter), database_url=database_url, stop=stop)
+    try:
+        await serve(
+            await temporal_client.connect(converter=converter), database_url=database_url, stop=stop
+        )
+    except temporal_client.SearchAttributesMissing as missing:
+        log.error("%s", missing)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -130,6 +130,13 @@ class JourneyActivities:
         specialist = self.store.get_specialist(specialist_id)
         return None if specialist is None else specialist.timezone
 
+    @activity.defn
+    def specialist_team(self, specialist_id: str) -> str | None:
+        """The id of the specialist's supervisor (the journey's Team search
+        attribute); None when they have none or are not on file."""
+        specialist = self.store.get_specialist(specialist_id)
+        return None if specialist is None else specialist.supervisor_id
+
     # ---------------------------------------------------------------- events
 
     @activity.defn
@@ -417,6 +424,7 @@ class JourneyActivities:
         return [
             self.load_profile,
             self.specialist_timezone,
+            self.specialist_team,
             self.record_event,
             self.save_due_contacts,
             self.record_consent_change,

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 import temporal_client
+from workflows.search import dev_server_args
 
 if TYPE_CHECKING:
     from temporalio.converter import DataConverter
@@ -156,7 +157,7 @@ async def run_stack(settings: StackSettings) -> None:
                         notifier=notifier,
                         policy=policy,
                     )
-        except ApiError as error:
+        except (ApiError, temporal_client.SearchAttributesMissing) as error:
             raise StackError(str(error)) from None
         finally:
             await _stop_temporal_server(server)
@@ -268,6 +269,8 @@ async def _start_temporal_server(
             *codec,
             "--log-level",
             "warn",
+            # Registered at every start, so an older data folder gets them too.
+            *dev_server_args(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -38,7 +38,7 @@ from store import (
     Store,
 )
 from sweeps.plan import PlannedSweep, planned_sweeps, timeline
-from temporal_client import TEMPORAL_TEST_SERVER, data_converter, find_program
+from temporal_client import data_converter, start_test_server
 from workflows.client import assignment_check, send_event, start_sweep
 from workflows.journey import ConsumerJourney, journey_id
 
@@ -106,13 +106,9 @@ def _load_people(store: Store, scenario: Scenario) -> None:
 
 async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, JourneyView | None]:
     activities = JourneyActivities(store, RecordingNotifier(), agency_settings(scenario.agency))
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
-        # The app's own (encrypting with IPS_ENCRYPTION_KEYS): the journeys run as
-        # they do in production.
-        data_converter=data_converter(),
-        runtime=_quiet_runtime(),
-    )
+    # The app's own data converter (encrypting with IPS_ENCRYPTION_KEYS): the
+    # journeys run as they do in production.
+    env = await start_test_server(runtime=_quiet_runtime(), converter=data_converter())
     async with env:
         with ThreadPoolExecutor(max_workers=8) as executor:
             async with worker.build_worker(env.client, activities, executor=executor):

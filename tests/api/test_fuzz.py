@@ -24,8 +24,8 @@ from schemathesis.hooks import HookContext
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
+import temporal_client
 from activities.journey import AgencySettings, JourneyActivities
 from api.app import create_app
 from notifiers import RecordingNotifier
@@ -49,8 +49,7 @@ class BackgroundStack:
     """Temporal's test server and a worker in a thread of their own: schemathesis
     calls the app synchronously, from its own event loop."""
 
-    def __init__(self, test_server: Path, database_url: str) -> None:
-        self.test_server = test_server
+    def __init__(self, database_url: str) -> None:
         self.store = Store(database_url)
         self.store.create_schema()
         self.ready = threading.Event()
@@ -79,10 +78,7 @@ class BackgroundStack:
             self.ready.set()
 
     async def _main(self) -> None:
-        async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(self.test_server),
-            data_converter=pydantic_data_converter,
-        ) as env:
+        async with await temporal_client.start_test_server() as env:
             self.target = env.client.service_client.config.target_host
             activities = JourneyActivities(self.store, RecordingNotifier(), AgencySettings())
             with ThreadPoolExecutor(max_workers=8) as executor:
@@ -178,7 +174,7 @@ def fuzz_stack(
     temporal_test_server_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BackgroundStack]:
     database = tmp_path_factory.mktemp("fuzz") / "ips.db"
-    with BackgroundStack(temporal_test_server_path, f"sqlite:///{database}") as stack:
+    with BackgroundStack(f"sqlite:///{database}") as stack:
         placeholder = APP.state.services
         APP.state.services = stack.services()
         try:

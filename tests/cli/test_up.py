@@ -1,5 +1,6 @@
 """`ips up` as staff run it: the real command in its own process."""
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,27 +73,25 @@ def _up_command(data_dir: Path, temporal_port: int, ui_port: int, api_port: int)
     ]
 
 
-def _ips_up(
-    data_dir: Path, temporal_port: int, ui_port: int, api_port: int
-) -> subprocess.Popen[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "IPS_DATABASE_URL"}
-    return subprocess.Popen(
-        _up_command(data_dir, temporal_port, ui_port, api_port),
+@dataclass
+class RunningIpsUp:
+    process: subprocess.Popen[str]
+    # Its output lines, which grow while it runs; all of them once it stopped.
+    output: list[str]
+
+
+@contextlib.contextmanager
+def ips_up_running(command: list[str], env: dict[str, str]) -> Iterator[RunningIpsUp]:
+    """`ips up` (`command`) in its own process, once it says it is ready;
+    stopped on the way out if it still runs."""
+    process = subprocess.Popen(
+        command,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=environment,
+        env=env,
     )
-
-
-@pytest.mark.skipif(
-    _worker_serve_missing(), reason="worker.serve does not exist yet: `ips up` has nothing to run"
-)
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
-def test_sigterm_stops_everything_it_started(tmp_path: Path) -> None:
-    temporal_port, ui_port, api_port = _free_port(), _free_port(), _free_port()
-    process = _ips_up(tmp_path / "var", temporal_port, ui_port, api_port)
     output: list[str] = []
     ready = threading.Event()
 
@@ -105,25 +106,41 @@ def test_sigterm_stops_everything_it_started(tmp_path: Path) -> None:
     reader.start()
     try:
         assert ready.wait(START_TIMEOUT_SECONDS), "".join(output)
-        started = _children(process.pid)
+        yield RunningIpsUp(process, output)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        reader.join(timeout=5)
+
+
+@pytest.mark.skipif(
+    _worker_serve_missing(), reason="worker.serve does not exist yet: `ips up` has nothing to run"
+)
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_sigterm_stops_everything_it_started(tmp_path: Path) -> None:
+    temporal_port, ui_port, api_port = _free_port(), _free_port(), _free_port()
+    command = _up_command(tmp_path / "var", temporal_port, ui_port, api_port)
+    environment = {k: v for k, v in os.environ.items() if k != "IPS_DATABASE_URL"}
+    with ips_up_running(command, environment) as up:
+        started = _children(up.process.pid)
         assert started, "`ips up` said it was ready but runs no Temporal server"
         assert _port_answers(temporal_port)
         with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/readyz", timeout=10) as ready:
             assert json.load(ready) == {"status": "ready", "database": "ok", "temporal": "ok"}
 
-        process.send_signal(signal.SIGTERM)
+        up.process.send_signal(signal.SIGTERM)
 
-        assert process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, "".join(output)
-        reader.join(timeout=5)
-        assert "Traceback" not in "".join(output)
-        assert [pid for pid in started if _is_running(pid)] == []
-        assert not _port_answers(temporal_port)
-        assert not _port_answers(api_port)
-        assert (tmp_path / "var" / "temporal.db").is_file()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        assert up.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, "".join(up.output)
+    assert "Traceback" not in "".join(up.output)
+    assert [pid for pid in started if _is_running(pid)] == []
+    assert not _port_answers(temporal_port)
+    assert not _port_answers(api_port)
+    assert (tmp_path / "var" / "temporal.db").is_file()
 
 
 def test_refuses_a_port_already_in_use(tmp_path: Path) -> None:

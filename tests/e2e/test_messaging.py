@@ -12,9 +12,7 @@ next appointment reminder is `skipped_no_consent`.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -29,9 +27,8 @@ from twilio.request_validator import RequestValidator
 from typer.testing import CliRunner
 
 from cli.main import app
-from cli.up import READY_MESSAGE
 from store import NotificationRecord, Store
-from tests.cli.test_up import _free_port, _up_command
+from tests.cli.test_up import _free_port, _up_command, ips_up_running
 from tests.notifiers.conftest import SENDGRID_TEST_KEY
 from tests.notifiers.fake_sendgrid import FakeSendGrid
 from tests.notifiers.fake_twilio import FakeTwilio, running_fake_twilio
@@ -148,39 +145,14 @@ def test_ips_up_texts_and_emails_through_twilio_and_sendgrid_and_hears_back(
         "IPS_SENDGRID_HOST": fake_sendgrid.url,
     }
     data_dir = tmp_path / "var"
-    process = subprocess.Popen(
-        _up_command(data_dir, temporal_port, _free_port(), api_port),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=environment,
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read_output() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if READY_MESSAGE in line:
-                ready.set()
-
-    threading.Thread(target=read_output, daemon=True).start()
     stack = Stack(data_dir, api_port, temporal_port, policy)
     try:
-        assert ready.wait(90), "".join(output)
-        _run(stack, fake_twilio, fake_sendgrid, reminder_at)
+        command = _up_command(data_dir, temporal_port, _free_port(), api_port)
+        with ips_up_running(command, environment) as up:
+            _run(stack, fake_twilio, fake_sendgrid, reminder_at)
     finally:
         stack.store.dispose()
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-    log = "".join(output)
+    log = "".join(up.output)
     assert "Traceback" not in log
     # Privacy: no phone number or full name in what `ips up` logged.
     for secret in (CONSUMER_PHONE, SPECIALIST_PHONE, "Alex Smith", AUTH_TOKEN):

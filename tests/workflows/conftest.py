@@ -34,7 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.common.v1 import SearchAttributes, WorkflowExecution
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -42,8 +45,9 @@ from temporalio.client import (
     WorkflowHistory,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, decode_typed_search_attributes
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -267,11 +271,33 @@ class Journeys:
             if n.consumer_id == consumer and all(getattr(n, k) == v for k, v in match.items())
         ]
 
+    async def describe(self, consumer: str = CONSUMER) -> WorkflowExecutionInfo:
+        """The journey's latest run as the server describes it.
+
+        Read raw: the test server keeps an unset Datetime search attribute
+        (NextDue) as a null, which `WorkflowHandle.describe` cannot decode; the
+        real server drops it."""
+        response = await self.client.workflow_service.describe_workflow_execution(
+            DescribeWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                execution=WorkflowExecution(workflow_id=journey_id(consumer)),
+            )
+        )
+        return response.workflow_execution_info
+
+    async def search_attributes(self, consumer: str = CONSUMER) -> TypedSearchAttributes:
+        """The search attributes of the journey's latest run, as the server holds them."""
+        held = SearchAttributes()
+        held.CopyFrom((await self.describe(consumer)).search_attributes)
+        for name, value in list(held.indexed_fields.items()):
+            if value.metadata.get("encoding") == b"binary/null":
+                del held.indexed_fields[name]  # unset
+        return decode_typed_search_attributes(held)
+
     async def run_ids(self, consumer: str = CONSUMER) -> list[str]:
         """Every run of the journey, oldest first, following continue-as-new links
         back from the latest run (the test server has no visibility store)."""
-        latest = await self.handle(consumer).describe()
-        run_ids = [latest.run_id]
+        run_ids = [(await self.describe(consumer)).execution.run_id]
         while True:
             history = await self.handle(consumer, run_ids[0]).fetch_history()
             started = history.events[0].workflow_execution_started_event_attributes
@@ -287,8 +313,8 @@ class Journeys:
             for run_id in await self.run_ids(consumer)
         ]
 
-    async def status(self, consumer: str = CONSUMER) -> WorkflowExecutionStatus | None:
-        return (await self.handle(consumer).describe()).status
+    async def status(self, consumer: str = CONSUMER) -> WorkflowExecutionStatus:
+        return WorkflowExecutionStatus((await self.describe(consumer)).status)
 
     async def replay(
         self,

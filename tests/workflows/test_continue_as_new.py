@@ -13,6 +13,7 @@ from rules import calendar
 from tests.workflows.conftest import Journeys, save_history
 from tests.workflows.test_journey import JOB, open_journey
 from workflows.journey import HISTORY_LIMIT
+from workflows.search import NEXT_DUE, PHASE, SPECIALIST
 
 YEARS = 10
 # Temporal's own limit is far above; this is where SPEC §2's "bounded" history
@@ -73,6 +74,11 @@ async def test_ten_years_of_monthly_follow_along_continue_as_new(journeys: Journ
         last = history.events[-1].event_type
         assert last == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
         assert len(history.events) > HISTORY_LIMIT
+
+    # Supervisors still find the journey by its search attributes in the latest run.
+    attributes = await h.search_attributes()
+    assert (attributes.get(SPECIALIST), attributes.get(PHASE)) == ("es-1", "working")
+    assert attributes.get(NEXT_DUE) == calendar.start_of_day(date(2051, 4, 4), "America/New_York")
 
     # Every run replays with the workflow code as it is now.
     assert await h.replay(histories) == {}

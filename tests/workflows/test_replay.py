@@ -11,6 +11,11 @@ behind `workflow.patched` and records a new history of its own with
     IPS_REFRESH_HISTORIES=1 .venv/bin/python -m pytest tests/workflows/test_x.py::test_new
 
 and commits it with the change.
+
+The histories recorded before the patch `search-attributes`
+(`full_journey_closed`, `continued_run`, `provider_opt_out`) are the journeys
+already running without search attributes; `search_attributes.json` (written
+by test_search_attributes.py) is a journey recorded with them.
 """
 
 from __future__ import annotations
@@ -153,6 +158,20 @@ async def test_saved_histories_replay_once_encryption_is_switched_on(journeys: J
     assert converter.payload_codec is not None
 
     assert await journeys.replay(histories, converter) == {}
+
+
+def test_the_saved_histories_hold_journeys_with_and_without_search_attributes() -> None:
+    """Journeys recorded before the search-attributes patch upsert nothing and
+    must replay without; those recorded after upsert them and must replay with
+    them: `test_saved_histories_replay` replays both kinds."""
+    upserts = EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    upserted = {
+        history.workflow_id: sum(event.event_type == upserts for event in history.events)
+        for history in saved_histories()
+    }
+    for before_the_patch in ("full_journey_closed", "continued_run", "provider_opt_out"):
+        assert upserted[f"journey-{before_the_patch}"] == 0, before_the_patch
+    assert upserted["journey-search_attributes"] >= 5
 
 
 async def test_replaying_a_history_that_the_code_would_not_produce_fails(
