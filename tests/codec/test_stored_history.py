@@ -34,6 +34,7 @@ from service.people import add_consumer, add_specialist, add_supervisor
 from store import Store
 from worker import build_worker
 from workflows.journey import journey_id
+from workflows.search import dev_server_args
 
 TZ = "America/New_York"
 CONSUMER = "c-7"
@@ -67,6 +68,7 @@ async def _journey_on_a_dev_server(
         dev_server_existing_path=str(cli),
         dev_server_database_filename=str(database),
         data_converter=temporal_client.data_converter(),
+        dev_server_extra_args=dev_server_args(),
     ) as env:
         app_client = await temporal_client.connect(env.client.service_client.config.target_host)
 
