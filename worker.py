@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -21,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import notifiers.router
 from activities.journey import AgencySettings, JourneyActivities
 from activities.sweeps import SweepActivities
+from config import DEFAULT_APP_URL, Settings, load_settings
 from notifiers import Notifier
 from rules.policy import Policy
 from store import Store
@@ -60,17 +60,17 @@ def build_worker(
     )
 
 
-def agency_from_environment() -> AgencySettings:
+def agency_from_settings(settings: Settings) -> AgencySettings:
     return AgencySettings(
-        sender_label=os.environ.get("IPS_SMS_SENDER_LABEL", AgencySettings.sender_label),
-        app_url=os.environ.get("IPS_APP_URL", AgencySettings.app_url),
-        contact_phone=os.environ.get("IPS_AGENCY_PHONE") or None,
-        legal_name=os.environ.get("IPS_AGENCY_NAME", AgencySettings.legal_name),
+        sender_label=settings.sms_sender_label,
+        app_url=settings.app_url or DEFAULT_APP_URL,
+        contact_phone=settings.agency_phone,
+        legal_name=settings.agency_name,
     )
 
 
-def notifier_from_environment() -> Notifier:
-    return notifiers.router.notifier_from_environment(os.environ)
+def notifier_from_settings(settings: Settings) -> Notifier:
+    return notifiers.router.notifier_from_settings(settings)
 
 
 async def serve(
@@ -78,17 +78,21 @@ async def serve(
     *,
     database_url: str,
     stop: asyncio.Event,
+    settings: Settings | None = None,
     notifier: Notifier | None = None,
     policy: Policy | None = None,
     with_sweeps: bool = True,
 ) -> None:
     """Run the worker on `database_url` until `stop` is set, with the sweep
-    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False."""
+    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False. The agency and,
+    unless given, the notifier come from `settings` (by default `load_settings()`)."""
+    if settings is None:
+        settings = load_settings()
     store = Store(database_url)
     store.create_schema()
     if notifier is None:
-        notifier = notifier_from_environment()
-    activities = JourneyActivities(store, notifier, agency_from_environment())
+        notifier = notifier_from_settings(settings)
+    activities = JourneyActivities(store, notifier, agency_from_settings(settings))
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, activities, executor=executor)
         async with worker, contextlib.AsyncExitStack() as stack:
@@ -122,8 +126,13 @@ async def _main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    database_url = os.environ.get("IPS_DATABASE_URL", "sqlite:///var/ips.db")
-    await serve(await connect(), database_url=database_url, stop=stop)
+    settings = load_settings()
+    await serve(
+        await connect(settings.temporal_address),
+        database_url=settings.database(),
+        stop=stop,
+        settings=settings,
+    )
 
 
 if __name__ == "__main__":

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 
 from api import errors, feeds, health, journeys, people, reports, staff, webhooks
 from api.webhooks import WebhookSettings
+from config import Settings, load_settings
 from service.journeys import Services
 
 DESCRIPTION = """\
@@ -26,10 +25,15 @@ nothing: try again after `Retry-After` seconds, with the same `event_id`.
 """
 
 
-def create_app(services: Services, webhook_settings: WebhookSettings | None = None) -> FastAPI:
+def create_app(
+    services: Services,
+    webhook_settings: WebhookSettings | None = None,
+    *,
+    settings: Settings | None = None,
+) -> FastAPI:
     """The app over `services`; the webhooks' secrets are `webhook_settings`, else those of
-    the environment (`WebhookSettings.from_environment`, which raises ValueError
-    naming a malformed setting)."""
+    `settings` (`WebhookSettings.from_settings`, which raises ValueError naming a
+    malformed setting). `settings` are by default `load_settings()`."""
     app = FastAPI(
         title="IPS journeys",
         description=DESCRIPTION,
@@ -38,12 +42,16 @@ def create_app(services: Services, webhook_settings: WebhookSettings | None = No
         openapi_url="/openapi.json",
         redoc_url=None,
     )
+    if settings is None:
+        settings = load_settings()
     app.state.services = services
     if webhook_settings is None:
-        webhook_settings = WebhookSettings.from_environment(os.environ)
+        webhook_settings = WebhookSettings.from_settings(settings)
     app.state.webhooks = webhook_settings
     # The app's address for the links in calendar feeds, as in the staff reminders.
-    app.state.app_url = os.environ.get("IPS_APP_URL") or None
+    app.state.app_url = settings.app_url
+    # The agency's legal name, on the HTML report.
+    app.state.agency_name = settings.agency_name
     errors.install(app)
     app.include_router(health.router)
     app.include_router(people.router)

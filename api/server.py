@@ -15,6 +15,7 @@ import uvicorn
 from api.app import create_app
 from api.feeds import HideFeedTokens
 from api.webhooks import WebhookSettings
+from config import Settings
 from service.journeys import Services
 
 # How long a stopping server lets requests under way finish.
@@ -46,11 +47,12 @@ class ApiServer:
         host: str,
         port: int,
         webhook_settings: WebhookSettings | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.host = host
         self.port = port
         config = uvicorn.Config(
-            create_app(services, webhook_settings),
+            create_app(services, webhook_settings, settings=settings),
             host=host,
             port=port,
             lifespan="off",

@@ -4,6 +4,7 @@ import typer
 
 from api.cli import api_command
 from cli.access import tokens_app, users_app
+from cli.config import config_app
 from cli.feeds import feed_app
 from cli.journeys import due, event, refer, show
 from cli.people import people_app
@@ -44,6 +45,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(feed_app, name="feed")
 app.add_typer(report_app, name="report")
+app.add_typer(config_app, name="config")
 app.command("refer", epilog=ACTING_HELP)(refer)
 app.command("event", epilog=ACTING_HELP)(event)
 app.command("show", epilog=ACTING_HELP)(show)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 import temporal_client
+from config import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from api.webhooks import WebhookSettings
@@ -40,6 +41,8 @@ class StackSettings:
     ui_port: int
     api_port: int
     database_url: str
+    # Everything else comes from the IPS_* settings.
+    app: Settings
 
     @property
     def temporal_address(self) -> str:
@@ -77,16 +80,18 @@ def up(
     in the data folder, so stopping and starting again loses nothing.
     """
     data_dir = data_dir.resolve()
-    settings = StackSettings(
-        data_dir=data_dir,
-        temporal_port=temporal_port,
-        ui_port=ui_port,
-        api_port=api_port,
-        database_url=os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{data_dir / 'ips.db'}",
-    )
     try:
+        app = load_settings()
+        settings = StackSettings(
+            data_dir=data_dir,
+            temporal_port=temporal_port,
+            ui_port=ui_port,
+            api_port=api_port,
+            database_url=app.database(f"sqlite:///{data_dir / 'ips.db'}"),
+            app=app,
+        )
         asyncio.run(run_stack(settings))
-    except StackError as error:
+    except (StackError, SettingsError) as error:
         typer.secho(f"ips up: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
 
@@ -111,18 +116,18 @@ async def run_stack(settings: StackSettings) -> None:
         import worker
         from api.server import ApiError
         from api.webhooks import WebhookSettings
-        from cli.session import policy_from_environment
+        from cli.session import policy_from_settings
         from service.errors import Invalid
 
         try:
-            policy = policy_from_environment()
+            policy = policy_from_settings(settings.app)
         except Invalid as error:
             raise StackError(f"{error.field}: {error.reason}") from None
         try:
             # Provider settings are checked before anything starts: a mistake there
             # would otherwise lose messages, not stop the stack.
-            notifier = worker.notifier_from_environment()
-            webhook_settings = WebhookSettings.from_environment(os.environ)
+            notifier = worker.notifier_from_settings(settings.app)
+            webhook_settings = WebhookSettings.from_settings(settings.app)
         except ValueError as error:
             raise StackError(str(error)) from None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -136,6 +141,7 @@ async def run_stack(settings: StackSettings) -> None:
                         client,
                         database_url=settings.database_url,
                         stop=stop,
+                        settings=settings.app,
                         notifier=notifier,
                         policy=policy,
                     )
@@ -176,7 +182,11 @@ async def _serving_api(
             raise StackError(f"{error} ({_shown_url(settings.database_url)})") from None
         services = Services(store=store, connect=connect, policy=policy)
         async with ApiServer(
-            services, host=HOST, port=settings.api_port, webhook_settings=webhook_settings
+            services,
+            host=HOST,
+            port=settings.api_port,
+            webhook_settings=webhook_settings,
+            settings=settings.app,
         ):
             yield
     finally:
