@@ -41,7 +41,8 @@ PUBLIC_URL = twilio_sms.PUBLIC_URL_SETTING
 # Hosts an http:// public address may name: this computer only.
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _NAMED = re.compile(r"IPS_[A-Z0-9_]+")
-# How a start-up error begins when it names its variable: "IPS_X (argument) ...".
+# How a start-up error begins when it names its variable:
+# "IPS_TWILIO_ACCOUNT_SID (account_sid) is malformed: ...".
 _LEADING_NAME = re.compile(r"(IPS_[A-Z0-9_]+)(?: \([a-z_]+\))? (?=\w)")
 
 

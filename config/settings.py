@@ -44,20 +44,22 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    """The settings; build them with `load_settings()`."""
+    """The settings; build them with `load_settings()`. Each description ends with
+    what an unset optional setting means ("Unset: ..."), as README's table shows."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     env_file: Path | None = Field(
         None,
         description="An env file (`NAME=value` lines) to read settings from; a variable set "
-        "in the environment wins over the file's. Read from the environment only",
+        "in the environment wins over the file's. Read from the environment only. "
+        "Unset: no file is read",
     )
     database_url: SecretStr | None = Field(
         None,
         description="The app database, as a SQLAlchemy URL "
-        "(`postgresql+psycopg://user:password@host/db`). Unset: "
-        f"`{DEFAULT_DATABASE_URL}`, which is also `ips up`'s (`ips.db` in its data folder)",
+        f"(`postgresql+psycopg://user:password@host/db`). Unset: `{DEFAULT_DATABASE_URL}`; "
+        "for `ips up`, `ips.db` in its data folder (the same when run in this folder)",
     )
     temporal_address: str = Field(
         DEFAULT_TEMPORAL_ADDRESS,
@@ -110,12 +112,14 @@ class Settings(BaseSettings):
         "console",
     )
     twilio_account_sid: str | None = Field(
-        None, description="The Twilio account SID (`AC` and 32 hexadecimal digits)"
+        None,
+        description="The Twilio account SID (`AC` and 32 hexadecimal digits). Unset (with "
+        "the auth token): texts are logged, not sent",
     )
     twilio_auth_token: SecretStr | None = Field(
         None,
         description="The Twilio account's auth token: texts are sent with it, and Twilio signs "
-        "its webhook requests with it",
+        "its webhook requests with it. Unset: the Twilio webhooks refuse every request",
     )
     twilio_messaging_service_sid: str | None = Field(
         None,
@@ -143,7 +147,9 @@ class Settings(BaseSettings):
         "(logged, never sent), or `auto`: SendGrid when its API key is set, else the console",
     )
     sendgrid_api_key: SecretStr | None = Field(
-        None, description="The SendGrid API key (`SG.<key id>.<secret>`) emails are sent with"
+        None,
+        description="The SendGrid API key (`SG.<key id>.<secret>`) emails are sent with. "
+        "Unset: emails are logged, not sent",
     )
     sendgrid_from_email: str | None = Field(
         None, description="The verified sender address of every email (needed with the key)"
