@@ -69,10 +69,6 @@ def agency_from_settings(settings: Settings) -> AgencySettings:
     )
 
 
-def notifier_from_settings(settings: Settings) -> Notifier:
-    return notifiers.router.notifier_from_settings(settings)
-
-
 async def serve(
     client: Client,
     *,
@@ -91,7 +87,7 @@ async def serve(
     store = Store(database_url)
     store.create_schema()
     if notifier is None:
-        notifier = notifier_from_settings(settings)
+        notifier = notifiers.router.notifier_from_settings(settings)
     activities = JourneyActivities(store, notifier, agency_from_settings(settings))
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, activities, executor=executor)

@@ -117,6 +117,7 @@ async def run_stack(settings: StackSettings) -> None:
         from api.server import ApiError
         from api.webhooks import WebhookSettings
         from cli.session import policy_from_settings
+        from notifiers.router import notifier_from_settings
         from service.errors import Invalid
 
         try:
@@ -126,7 +127,7 @@ async def run_stack(settings: StackSettings) -> None:
         try:
             # Provider settings are checked before anything starts: a mistake there
             # would otherwise lose messages, not stop the stack.
-            notifier = worker.notifier_from_settings(settings.app)
+            notifier = notifier_from_settings(settings.app)
             webhook_settings = WebhookSettings.from_settings(settings.app)
         except ValueError as error:
             raise StackError(str(error)) from None
