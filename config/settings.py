@@ -258,9 +258,7 @@ def _env_file(environ: Mapping[str, str]) -> Path | None:
         return None
     path = Path(named).expanduser()
     if not path.is_file():
-        raise SettingsError(
-            [(ENV_FILE_VARIABLE, f"{path} is not a file: name an existing env file, or unset it")]
-        )
+        raise SettingsError([(ENV_FILE_VARIABLE, f"{path} is not a file")])
     return path
 
 
