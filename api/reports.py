@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -16,7 +16,6 @@ from api.errors import ERROR_RESPONSES
 from reports import tables
 from service import reports
 from service.people import Id
-from worker import agency_from_environment
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["reports"])
 
@@ -147,12 +146,14 @@ def outcomes(
     summary="The supervisor's report as one self-contained HTML page, with charts",
 )
 def html(
+    request: Request,
     start: FromQuery,
     end: ToQuery,
     services: ServicesDep,
     actor: ActorDep,
     team: TeamQuery = None,
 ) -> HTMLResponse:
+    agency_name: str | None = request.app.state.agency_name
     page = reports.html(
         services.store,
         actor,
@@ -160,6 +161,6 @@ def html(
         end,
         team,
         now=services.now(),
-        agency=agency_from_environment().legal_name,
+        agency=agency_name,
     )
     return HTMLResponse(page)

@@ -16,6 +16,7 @@ from api.app import create_app
 from api.codec import CodecSettings
 from api.feeds import HideFeedTokens
 from api.webhooks import WebhookSettings
+from config import Settings
 from service.journeys import Services
 
 # How long a stopping server lets requests under way finish.
@@ -48,11 +49,12 @@ class ApiServer:
         port: int,
         webhook_settings: WebhookSettings | None = None,
         codec_settings: CodecSettings | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.host = host
         self.port = port
         config = uvicorn.Config(
-            create_app(services, webhook_settings, codec_settings),
+            create_app(services, webhook_settings, codec_settings, settings=settings),
             host=host,
             port=port,
             lifespan="off",

@@ -14,7 +14,6 @@ from __future__ import annotations
 import binascii
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -29,6 +28,7 @@ from twilio.request_validator import RequestValidator
 
 from api.auth import ServicesDep
 from api.models import ErrorOut
+from config import Settings
 from notifiers import twilio_sms
 from service import deliveries, journeys
 from service.errors import Invalid
@@ -59,18 +59,19 @@ class WebhookSettings:
             sendgrid_key(self.sendgrid_public_key)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> WebhookSettings:
+    def from_settings(cls, settings: Settings) -> WebhookSettings:
         """IPS_PUBLIC_URL, IPS_TWILIO_AUTH_TOKEN and IPS_SENDGRID_WEBHOOK_PUBLIC_KEY;
         a malformed one raises ValueError naming it."""
-        settings = cls(
-            public_url=twilio_sms.public_url(environ),
-            twilio_auth_token=environ.get(twilio_sms.AUTH_TOKEN_SETTING, "").strip() or None,
-            sendgrid_public_key=environ.get(SENDGRID_KEY_SETTING, "").strip() or None,
+        token, key = settings.twilio_auth_token, settings.sendgrid_webhook_public_key
+        found = cls(
+            public_url=twilio_sms.public_url(settings),
+            twilio_auth_token=token.get_secret_value() if token else None,
+            sendgrid_public_key=key.get_secret_value() if key else None,
         )
-        for missing in (settings.twilio_missing(), settings.sendgrid_missing()):
+        for missing in (found.twilio_missing(), found.sendgrid_missing()):
             if missing:
                 log.warning("%s", missing)
-        return settings
+        return found
 
     def twilio_missing(self) -> str | None:
         for setting, value in (

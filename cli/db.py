@@ -1,6 +1,5 @@
 """`ips db`: the app database's schema revision, and bringing it to this version's."""
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
@@ -9,8 +8,8 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from cli.session import database_url
 from cli.up import DATABASE_URL_VARIABLE
+from config import SettingsError, load_with_origins
 from store import Store, StoreError
 from store.schema import MigrationError
 
@@ -69,14 +68,21 @@ def current() -> None:
 def _store() -> Iterator[Store]:
     """The store of IPS_DATABASE_URL, named first; any error is one line on
     stderr and exit code 1."""
-    url = database_url()
+    try:
+        loaded = load_with_origins()
+    except SettingsError as err:
+        _fail(str(err))
+    url = loaded.settings.database()
     try:
         store = Store(url)
     except StoreError as err:
         _fail(f"{DATABASE_URL_VARIABLE}: {str(err).split(': ', 1)[-1]}")
     except OSError as err:
         _fail(f"cannot open the database of {DATABASE_URL_VARIABLE}: {err}")
-    source = DATABASE_URL_VARIABLE if os.environ.get(DATABASE_URL_VARIABLE) else "the default"
+    origin = loaded.origins["database_url"]
+    source = {"default": "the default", "env file": f"{DATABASE_URL_VARIABLE} in the env file"}.get(
+        origin, DATABASE_URL_VARIABLE
+    )
     typer.echo(f"Database: {make_url(url).render_as_string(hide_password=True)} (from {source})")
     try:
         yield store

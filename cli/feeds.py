@@ -7,7 +7,6 @@ token rotate`), and `ips feed url` spells it out again from the token itself.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -82,7 +81,7 @@ def create_feed_token(
     printed only this once (only a fingerprint of the token is kept).
     """
     with staff_session(token, _OPTIONS) as session:
-        public_url = _public_url()
+        public_url = _public_url(session)
         secret, record = feeds.create_feed_token(
             session.store,
             scope=feeds.scope_from(specialist, team),
@@ -103,7 +102,7 @@ def rotate_feed_token(
     The old URL stops working at once: subscribe again with the new one.
     """
     with staff_session(token, _OPTIONS) as session:
-        public_url = _public_url()
+        public_url = _public_url(session)
         secret, record = feeds.rotate_feed_token(
             session.store, feed_token_id, session.services.now(), session.actor
         )
@@ -185,7 +184,7 @@ def feed_url(
                 f"{feed_token} is a feed token's id, not the token; the URL cannot be shown "
                 f"again: `ips feed token rotate {feed_token}` makes a new one",
             )
-        public_url = _public_url()
+        public_url = _public_url(session)
         record, _ = feeds.feed_for_token(session.store, feed_token)
         urls = feeds.feed_urls(feed_token, public_url)
     if json_output:
@@ -196,9 +195,9 @@ def feed_url(
     typer.echo(f"    {urls.https}")
 
 
-def _public_url() -> str | None:
+def _public_url(session: Session) -> str | None:
     try:
-        return twilio_sms.public_url(os.environ)
+        return twilio_sms.public_url(session.settings)
     except ValueError as err:
         # The message names the setting.
         raise ServiceError(str(err)) from None
@@ -303,7 +302,7 @@ def export_feed(session: Session, scope: FeedScope) -> Feed:
             store,
             scope,
             session.services.now(),
-            app_url=worker.agency_from_environment().app_url,
+            app_url=worker.agency_from_settings(session.settings).app_url,
         )
     except (NotFound, NotFoundError):
         noun = "specialist" if scope.kind == "specialist" else "supervisor"

@@ -4,6 +4,7 @@ import typer
 
 from api.cli import api_command
 from cli.access import tokens_app, users_app
+from cli.config import config_app
 from cli.db import db_app
 from cli.feeds import feed_app
 from cli.journeys import due, event, refer, show
@@ -50,6 +51,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(db_app, name="db")
 app.add_typer(upgrade_app, name="upgrade")
 app.add_typer(keys_app, name="keys")
+app.add_typer(config_app, name="config")
 app.command("refer", epilog=ACTING_HELP)(refer)
 app.command("event", epilog=ACTING_HELP)(event)
 app.command("show", epilog=ACTING_HELP)(show)

@@ -19,7 +19,6 @@ from cli.session import ACTING_HELP, JsonOption, TokenOption, staff_session
 from reports import tables
 from service import reports
 from service.errors import Invalid
-from worker import agency_from_environment
 
 report_app = typer.Typer(
     help="Reports for supervisors: fidelity figures and the quarterly employment rate.",
@@ -125,7 +124,7 @@ def html_report(
             end,
             team,
             now=session.services.now(),
-            agency=agency_from_environment().legal_name,
+            agency=session.settings.agency_name,
         )
         try:
             out.write_text(page, encoding="utf-8")

@@ -2,12 +2,9 @@
 apart from the worker (`ips up` runs one in the worker already)."""
 
 import asyncio
-import os
 import signal
 
 import typer
-
-from cli.up import DATABASE_URL_VARIABLE
 
 
 def scheduler() -> None:
@@ -19,21 +16,23 @@ def scheduler() -> None:
     sweep. Several schedulers at once are safe: each digest goes out once.
     """
     import worker
-    from cli.session import policy_from_environment
-    from codec import KeyRingError
+    from cli.session import policy_from_settings
+    from config import load_settings
     from service.errors import Invalid
     from temporal_client import connect, data_converter
 
     try:
-        policy = policy_from_environment()
-        converter = data_converter()
+        settings = load_settings()
+        policy = policy_from_settings(settings)
+        # A malformed IPS_ENCRYPTION_KEYS is a ValueError (KeyRingError) naming it.
+        converter = data_converter(settings)
     except Invalid as error:
         typer.secho(f"ips scheduler: {error.field}: {error.reason}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from None
-    except KeyRingError as error:
+    except ValueError as error:
         typer.secho(f"ips scheduler: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from None
-    database_url = os.environ.get(DATABASE_URL_VARIABLE) or "sqlite:///var/ips.db"
+    database_url = settings.database()
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -41,7 +40,7 @@ def scheduler() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         try:
-            client = await connect(converter=converter)
+            client = await connect(settings.temporal_address, converter=converter)
         except RuntimeError as error:
             typer.secho(
                 f"ips scheduler: Temporal does not answer ({error}); is `ips up` running?",

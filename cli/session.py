@@ -9,12 +9,10 @@ API calls; nothing here decides what is allowed or what an event does.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -25,6 +23,7 @@ from temporalio.service import RPCError
 import temporal_client
 from cli.up import DATABASE_URL_VARIABLE
 from codec import KeyRingError, PayloadDecryptionError
+from config import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
 from rules.policy import Policy, PolicyError, load_policy_file
 from service.access import LOCAL_ADMIN, Actor, authenticate
 from service.errors import Invalid, NotFound, ServiceError, Unauthenticated, Unavailable
@@ -32,7 +31,6 @@ from service.journeys import Services, available
 from store import Store, StoreError
 from store.schema import MigrationError
 
-DEFAULT_DATABASE_URL = "sqlite:///var/ips.db"
 POLICY_FILE_VARIABLE = "IPS_POLICY_FILE"
 TOKEN_VARIABLE = "IPS_TOKEN"
 
@@ -60,10 +58,9 @@ ACTING_HELP = (
 
 TokenOption = Annotated[
     str | None,
+    # Without --token, the settings' IPS_TOKEN (staff_session reads it).
     typer.Option(
         "--token",
-        envvar=TOKEN_VARIABLE,
-        show_envvar=False,
         help="Your staff token (or set IPS_TOKEN). Without one you act as the operator "
         "of this computer.",
     ),
@@ -81,6 +78,7 @@ class Session:
 
     services: Services
     actor: Actor
+    settings: Settings
 
     @property
     def store(self) -> Store:
@@ -114,22 +112,30 @@ def staff_session(
     stderr with a non-zero exit. `option_for` turns a field named by the service
     into the command-line option the person typed (`due_to` into `--to`)."""
     store: Store | None = None
+    settings: Settings | None = None
     try:
         with available():
-            policy = policy_from_environment()
-            store = _open_store()
+            settings = load_settings()
+            policy = policy_from_settings(settings)
+            store = _open_store(settings)
             services = Services(store=store, connect=temporal_client.connect, policy=policy)
+            if token is None and settings.token is not None:
+                token = settings.token.get_secret_value()
             # An empty IPS_TOKEN is no token, as for the other variables.
             actor = authenticate(store, token, services.now()) if token else LOCAL_ADMIN
-            yield Session(services=services, actor=actor)
+            yield Session(services=services, actor=actor, settings=settings)
     except Unauthenticated as err:
         _fail(f"{err} (the token comes from --token or {TOKEN_VARIABLE})", EXIT_REFUSED)
     except Invalid as err:
         _fail(_invalid(err, option_for), EXIT_REFUSED)
     except NotFound as err:
         _fail(str(err), EXIT_REFUSED)
+    except SettingsError as err:
+        _fail(str(err), EXIT_REFUSED)
     except Unavailable as err:
-        _fail(f"{err}. {_where(err.what)}", EXIT_UNAVAILABLE)
+        # The settings were read before anything could be unavailable.
+        where = f" {_where(err.what, settings)}" if settings is not None else ""
+        _fail(f"{err}.{where}", EXIT_UNAVAILABLE)
     except ServiceError as err:
         _fail(str(err), EXIT_REFUSED)
     except RPCError as err:
@@ -150,21 +156,24 @@ def staff_session(
             store.dispose()
 
 
-def policy_from_environment() -> Policy:
+def policy_from_settings(settings: Settings) -> Policy:
     """The policy of IPS_POLICY_FILE, else the defaults (`ips api` and `ips up` use it too)."""
-    path = os.environ.get(POLICY_FILE_VARIABLE)
-    if not path:
+    if settings.policy_file is None:
         return Policy()
     try:
-        return load_policy_file(Path(path))
+        return load_policy_file(settings.policy_file)
     except PolicyError as err:
         raise Invalid(POLICY_FILE_VARIABLE, str(err)) from None
 
 
-def _open_store() -> Store:
-    url = database_url()
+def database_url() -> str:
+    """IPS_DATABASE_URL, else the default (as every command but `ips up` has it)."""
+    return load_settings().database()
+
+
+def _open_store(settings: Settings) -> Store:
     try:
-        store = Store(url)
+        store = Store(settings.database())
     except StoreError as err:
         raise Invalid(DATABASE_URL_VARIABLE, str(err).split(": ", 1)[-1]) from None
     except OSError:
@@ -182,18 +191,13 @@ def _open_store() -> Store:
     return store
 
 
-def database_url() -> str:
-    return os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL
-
-
-def _where(what: str) -> str:
+def _where(what: str, settings: Settings) -> str:
     if what == "database":
-        shown = make_url(database_url()).render_as_string(hide_password=True)
+        shown = make_url(settings.database()).render_as_string(hide_password=True)
         return f"(database: {shown}, from {DATABASE_URL_VARIABLE})"
-    address = os.environ.get(temporal_client.ADDRESS_VARIABLE) or temporal_client.DEFAULT_ADDRESS
     return (
-        f"(Temporal address: {address}, from {temporal_client.ADDRESS_VARIABLE}; "
-        "is `ips up` running?)"
+        f"(Temporal address: {settings.temporal_address}, from "
+        f"{temporal_client.ADDRESS_VARIABLE}; is `ips up` running?)"
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from temporalio.client import Client
 
 import temporal_client
+from config import Settings, SettingsError, load_settings
 from workflows.search import dev_server_args
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class StackSettings:
     ui_port: int
     api_port: int
     database_url: str
+    # Everything else comes from the IPS_* settings.
+    app: Settings
 
     @property
     def temporal_address(self) -> str:
@@ -91,16 +94,18 @@ def up(
     in the data folder, so stopping and starting again loses nothing.
     """
     data_dir = data_dir.resolve()
-    settings = StackSettings(
-        data_dir=data_dir,
-        temporal_port=temporal_port,
-        ui_port=ui_port,
-        api_port=api_port,
-        database_url=os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{data_dir / 'ips.db'}",
-    )
     try:
+        app = load_settings()
+        settings = StackSettings(
+            data_dir=data_dir,
+            temporal_port=temporal_port,
+            ui_port=ui_port,
+            api_port=api_port,
+            database_url=app.database(f"sqlite:///{data_dir / 'ips.db'}"),
+            app=app,
+        )
         asyncio.run(run_stack(settings))
-    except StackError as error:
+    except (StackError, SettingsError) as error:
         typer.secho(f"ips up: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(1) from None
 
@@ -126,21 +131,22 @@ async def run_stack(settings: StackSettings) -> None:
         from api.codec import CodecSettings
         from api.server import ApiError
         from api.webhooks import WebhookSettings
-        from cli.session import policy_from_environment
+        from cli.session import policy_from_settings
+        from notifiers.router import notifier_from_settings
         from service.errors import Invalid
 
         try:
-            policy = policy_from_environment()
+            policy = policy_from_settings(settings.app)
         except Invalid as error:
             raise StackError(f"{error.field}: {error.reason}") from None
         try:
             # Provider settings are checked before anything starts: a mistake there
             # would otherwise lose messages, not stop the stack.
-            notifier = worker.notifier_from_environment()
-            webhook_settings = WebhookSettings.from_environment(os.environ)
+            notifier = notifier_from_settings(settings.app)
+            webhook_settings = WebhookSettings.from_settings(settings.app)
             # IPS_ENCRYPTION_KEYS: the worker's converter and the codec server's keys.
-            converter = temporal_client.data_converter()
-            codec_settings = CodecSettings.from_environment(os.environ, settings.ui_origins)
+            converter = temporal_client.data_converter(settings.app)
+            codec_settings = CodecSettings.from_settings(settings.app, settings.ui_origins)
         except ValueError as error:
             raise StackError(str(error)) from None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -154,6 +160,7 @@ async def run_stack(settings: StackSettings) -> None:
                         client,
                         database_url=settings.database_url,
                         stop=stop,
+                        settings=settings.app,
                         notifier=notifier,
                         policy=policy,
                     )
@@ -201,6 +208,7 @@ async def _serving_api(
             port=settings.api_port,
             webhook_settings=webhook_settings,
             codec_settings=codec_settings,
+            settings=settings.app,
         ):
             yield
     finally:

@@ -14,7 +14,7 @@ from codec.keys import (
     KeyRing,
     KeyRingError,
     decode_base64,
-    key_ring_from_environment,
+    key_ring_of,
     new_key_entry,
     parse_key_ring,
 )
@@ -29,7 +29,7 @@ __all__ = [
     "KeyRingError",
     "PayloadDecryptionError",
     "encrypting",
-    "key_ring_from_environment",
+    "key_ring_of",
     "new_key_entry",
     "decode_base64",
     "parse_key_ring",

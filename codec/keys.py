@@ -13,7 +13,6 @@ import base64
 import binascii
 import re
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -84,11 +83,10 @@ def parse_key_ring(text: str) -> KeyRing:
     return KeyRing(tuple(keys))
 
 
-def key_ring_from_environment(environ: Mapping[str, str]) -> KeyRing | None:
-    """The key ring of IPS_ENCRYPTION_KEYS; None when it is unset or empty
+def key_ring_of(text: str | None) -> KeyRing | None:
+    """The key ring of IPS_ENCRYPTION_KEYS's value; None when it is unset or empty
     (payloads are then stored as they are)."""
-    text = environ.get(ENCRYPTION_KEYS_VARIABLE, "")
-    return parse_key_ring(text) if text.strip() else None
+    return parse_key_ring(text) if text and text.strip() else None
 
 
 def new_key_entry(key_id: str | None = None, now: datetime | None = None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import urllib.error
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from python_http_client.exceptions import HTTPError
@@ -28,6 +29,9 @@ from sendgrid.helpers.mail import (
 )
 
 from notifiers.base import Delivery, NotifierError, OutgoingMessage
+
+if TYPE_CHECKING:
+    from config import Settings
 
 # The settings the worker reads; named here so a malformed one is named in its error.
 API_KEY_SETTING = "IPS_SENDGRID_API_KEY"
@@ -104,6 +108,21 @@ class SendGridEmailNotifier:
         self._client.client.timeout = timeout
         # The SDK's HTTP client logs every payload and the Authorization header at DEBUG.
         logging.getLogger("python_http_client.client").setLevel(logging.INFO)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SendGridEmailNotifier | None:
+        """The notifier the IPS_SENDGRID_* settings describe, or None when no API key
+        is set. Malformed settings, or a key without a sender, raise ValueError."""
+        if settings.sendgrid_api_key is None:
+            return None
+        if settings.sendgrid_from_email is None:
+            raise ValueError(f"{FROM_EMAIL_SETTING} is not set: SendGrid needs a sender address")
+        return cls(
+            settings.sendgrid_api_key.get_secret_value(),
+            from_email=settings.sendgrid_from_email,
+            from_name=settings.sendgrid_from_name,
+            host=settings.sendgrid_host,
+        )
 
     def send(self, message: OutgoingMessage) -> Delivery:
         key = message.idempotency_key

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import requests
@@ -25,6 +25,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from notifiers.base import Delivery, NotifierError, OutgoingMessage
+
+if TYPE_CHECKING:
+    from config import Settings
 
 log = logging.getLogger("ips.notifiers")
 
@@ -104,11 +107,11 @@ def _check_url(value: str, setting: str, argument: str) -> str:
     return value
 
 
-def public_url(environ: Mapping[str, str]) -> str | None:
+def public_url(settings: Settings) -> str | None:
     """IPS_PUBLIC_URL without a trailing slash, None when it is not set; ValueError
     when it is not a base URL (scheme, host and optional path)."""
-    value = environ.get(PUBLIC_URL_SETTING, "").strip()
-    if not value:
+    value = settings.public_url
+    if value is None:
         return None
     _check_url(value, PUBLIC_URL_SETTING, "public_url")
     parts = urlsplit(value)
@@ -182,30 +185,30 @@ class TwilioSmsNotifier:
             self._client.api.base_url = base_url.rstrip("/")
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> TwilioSmsNotifier | None:
+    def from_settings(cls, settings: Settings) -> TwilioSmsNotifier | None:
         """The notifier the IPS_TWILIO_* settings describe, or None when no Twilio
         credentials are set. Malformed or half-set settings raise ValueError.
 
         Delivery reports go to IPS_TWILIO_STATUS_CALLBACK_URL, else to the API's
         status webhook under IPS_PUBLIC_URL; without either Twilio sends none."""
-        account_sid = environ.get(ACCOUNT_SID_SETTING, "").strip()
-        auth_token = environ.get(AUTH_TOKEN_SETTING, "").strip()
-        if not account_sid and not auth_token:
+        account_sid = settings.twilio_account_sid
+        token = settings.twilio_auth_token
+        if account_sid is None and token is None:
             return None
-        if not account_sid or not auth_token:
-            missing = ACCOUNT_SID_SETTING if not account_sid else AUTH_TOKEN_SETTING
+        if account_sid is None or token is None:
+            missing = ACCOUNT_SID_SETTING if account_sid is None else AUTH_TOKEN_SETTING
             raise ValueError(f"{missing} is not set: Twilio needs both an account SID and token")
-        status_callback = environ.get(STATUS_CALLBACK_SETTING, "").strip() or None
-        base = public_url(environ)
+        status_callback = settings.twilio_status_callback_url
+        base = public_url(settings)
         if status_callback is None and base is not None:
             status_callback = base + STATUS_CALLBACK_PATH
         return cls(
             account_sid,
-            auth_token,
-            messaging_service_sid=environ.get(MESSAGING_SERVICE_SID_SETTING, "").strip() or None,
-            from_number=environ.get(FROM_NUMBER_SETTING, "").strip() or None,
+            token.get_secret_value(),
+            messaging_service_sid=settings.twilio_messaging_service_sid,
+            from_number=settings.twilio_from_number,
             status_callback=status_callback,
-            base_url=environ.get(BASE_URL_SETTING, "").strip() or None,
+            base_url=settings.twilio_base_url,
         )
 
     def send(self, message: OutgoingMessage) -> Delivery:

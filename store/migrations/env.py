@@ -6,7 +6,6 @@ this is a developer's `alembic` command from the checkout (alembic.ini), on the
 database of IPS_DATABASE_URL.
 """
 
-import os
 from logging.config import fileConfig
 from typing import Any, Literal
 
@@ -49,7 +48,10 @@ def _developer_run() -> None:
         fileConfig(config.config_file_name)
     if context.is_offline_mode():
         raise SystemExit("offline (--sql) migrations are not supported here")
-    url = os.environ.get(DEVELOPER_DATABASE_VARIABLE)
+    from config import load_settings
+
+    keys = load_settings().database_url
+    url = keys.get_secret_value() if keys else None
     if not url:
         raise SystemExit(
             f"set {DEVELOPER_DATABASE_VARIABLE} to a database at the newest revision "

@@ -26,6 +26,7 @@ from api.app import create_app
 from api.codec import COOKIE, CodecSettings
 from api.webhooks import WebhookSettings
 from codec import ENCRYPTION_KEYS_VARIABLE, EncryptionCodec, new_key_entry, parse_key_ring
+from config import load_settings
 from rules.policy import Policy
 from service import access
 from service.access import LOCAL_ADMIN
@@ -411,12 +412,14 @@ async def test_the_sign_in_page_cannot_be_framed_or_cached(codec: Codec) -> None
 
 
 def test_ui_origins_come_from_the_environment_and_are_checked() -> None:
-    settings = CodecSettings.from_environment(
-        {"IPS_CODEC_UI_ORIGINS": "https://temporal.example.org, http://127.0.0.1:8080"}
+    settings = CodecSettings.from_settings(
+        load_settings(
+            {"IPS_CODEC_UI_ORIGINS": "https://temporal.example.org, http://127.0.0.1:8080"}
+        )
     )
     assert settings.ui_origins == {"https://temporal.example.org", "http://127.0.0.1:8080"}
     assert settings.codec is None
     with pytest.raises(ValueError, match=r"IPS_CODEC_UI_ORIGINS: entry 2 \('http://x/ui'\)"):
-        CodecSettings.from_environment({"IPS_CODEC_UI_ORIGINS": "http://a,http://x/ui"})
+        CodecSettings.from_settings(load_settings({"IPS_CODEC_UI_ORIGINS": "http://a,http://x/ui"}))
     with pytest.raises(ValueError, match=r"IPS_ENCRYPTION_KEYS: entry 1 \(k1\)"):
-        CodecSettings.from_environment({"IPS_ENCRYPTION_KEYS": "k1:YWJj"})
+        CodecSettings.from_settings(load_settings({"IPS_ENCRYPTION_KEYS": "k1:YWJj"}))

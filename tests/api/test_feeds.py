@@ -293,3 +293,17 @@ async def test_a_subscribed_calendar_shows_the_teams_due_contacts_and_meetings(a
     assert "First meeting — C.1. (c-1)" not in summaries
     assert "First meeting — C.2. (c-2)" in summaries
     assert second.headers["etag"] != first.headers["etag"]
+
+
+async def test_feed_entries_link_to_the_app_of_ips_app_url(
+    time_skipping_env: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IPS_APP_URL", "https://app.riverside.example/")
+    async with running_api(time_skipping_env, database_url) as api:
+        await api.ok("POST", "/consumers/c-1/referral", api.admin, json={})
+        answer = await api.http.get(path_of(await make(api, api.es1, specialist="es-1")))
+
+    [description] = [
+        str(e["DESCRIPTION"]) for e in Calendar.from_ical(answer.content).walk("VEVENT")
+    ]
+    assert description.endswith("\nhttps://app.riverside.example/consumers/c-1")

@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.webhooks import WebhookSettings
+from config import load_settings
 from notifiers import OutgoingMessage, RecordingNotifier
 from notifiers.twilio_sms import TwilioSmsNotifier
 from store import NotificationRecord, Store
@@ -429,14 +430,16 @@ async def test_a_text_whose_sid_was_never_saved_is_settled_by_the_key_in_its_cal
     outbox_row(api, key, provider_id=None)
     with running_fake_twilio() as fake:
         # The worker's call reached Twilio, and the worker stopped before saving the SID.
-        notifier = TwilioSmsNotifier.from_environment(
-            {
-                "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-                "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                "IPS_TWILIO_FROM_NUMBER": OUR_NUMBER,
-                "IPS_TWILIO_BASE_URL": fake.base_url,
-                "IPS_PUBLIC_URL": PUBLIC_URL,
-            }
+        notifier = TwilioSmsNotifier.from_settings(
+            load_settings(
+                {
+                    "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                    "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                    "IPS_TWILIO_FROM_NUMBER": OUR_NUMBER,
+                    "IPS_TWILIO_BASE_URL": fake.base_url,
+                    "IPS_PUBLIC_URL": PUBLIC_URL,
+                }
+            )
         )
         assert notifier is not None
         sid = notifier.send(OutgoingMessage("sms", PHONE, "Reminder", key)).provider_id
@@ -584,14 +587,18 @@ async def test_a_forged_or_tampered_batch_is_refused_and_changes_nothing(hooked:
 
 def test_a_malformed_verification_key_stops_start_up_naming_it() -> None:
     with pytest.raises(ValueError, match="^IPS_SENDGRID_WEBHOOK_PUBLIC_KEY is not"):
-        WebhookSettings.from_environment({"IPS_SENDGRID_WEBHOOK_PUBLIC_KEY": "not-a-key"})
+        WebhookSettings.from_settings(
+            load_settings({"IPS_SENDGRID_WEBHOOK_PUBLIC_KEY": "not-a-key"})
+        )
     with pytest.raises(ValueError, match="^IPS_PUBLIC_URL"):
-        WebhookSettings.from_environment({"IPS_PUBLIC_URL": "ips.example.org"})
-    settings = WebhookSettings.from_environment(
-        {
-            "IPS_PUBLIC_URL": PUBLIC_URL + "/",
-            "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "IPS_SENDGRID_WEBHOOK_PUBLIC_KEY": SENDGRID_PUBLIC_KEY,
-        }
+        WebhookSettings.from_settings(load_settings({"IPS_PUBLIC_URL": "ips.example.org"}))
+    settings = WebhookSettings.from_settings(
+        load_settings(
+            {
+                "IPS_PUBLIC_URL": PUBLIC_URL + "/",
+                "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "IPS_SENDGRID_WEBHOOK_PUBLIC_KEY": SENDGRID_PUBLIC_KEY,
+            }
+        )
     )
     assert settings == WEBHOOK_SETTINGS

@@ -190,16 +190,27 @@ def test_refuses_an_api_port_already_in_use(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_refuses_a_malformed_public_url_before_starting_anything(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [
+        ({"IPS_PUBLIC_URL": "ips.example.org"}, "IPS_PUBLIC_URL (public_url) is malformed"),
+        ({"IPS_SMS_NOTIFIER": "twilio"}, "IPS_SMS_NOTIFIER is twilio, but IPS_TWILIO_ACCOUNT_SID"),
+        ({"IPS_EMAIL_NOTIFIER": "e-mail"}, "IPS_EMAIL_NOTIFIER: must be 'auto', 'sendgrid' or"),
+    ],
+    ids=["malformed", "provider without credentials", "unknown choice"],
+)
+def test_refuses_a_bad_setting_before_starting_anything(
+    tmp_path: Path, setting: dict[str, str], error: str
+) -> None:
     result = subprocess.run(
         _up_command(tmp_path, _free_port(), _free_port(), _free_port()),
-        env={**os.environ, "IPS_PUBLIC_URL": "ips.example.org"},
+        env={**os.environ, **setting},
         capture_output=True,
         text=True,
         timeout=60,
     )
 
     assert result.returncode == 1
-    assert "IPS_PUBLIC_URL (public_url) is malformed" in result.stderr
+    assert error in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "temporal.db").exists()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from codec import KeyRingError, key_ring_from_environment, new_key_entry, parse_key_ring
+from codec import KeyRingError, key_ring_of, new_key_entry, parse_key_ring
 
 KEY_1 = bytes(range(32))
 KEY_2 = bytes(range(100, 132))
@@ -44,9 +44,9 @@ def test_a_key_never_shows_in_its_repr() -> None:
 
 
 def test_unset_or_empty_means_no_encryption() -> None:
-    assert key_ring_from_environment({}) is None
-    assert key_ring_from_environment({"IPS_ENCRYPTION_KEYS": "  "}) is None
-    assert key_ring_from_environment({"IPS_ENCRYPTION_KEYS": entry("k1", KEY_1)}) is not None
+    assert key_ring_of(None) is None
+    assert key_ring_of("  ") is None
+    assert key_ring_of(entry("k1", KEY_1)) is not None
 
 
 SHORT = base64.b64encode(b"s" * 16).decode()

@@ -5,9 +5,10 @@ import logging
 
 import pytest
 
+from config import load_settings
 from notifiers import OutgoingMessage
 from notifiers.console import ConsoleNotifier
-from notifiers.router import ChannelRouter, notifier_from_environment
+from notifiers.router import ChannelRouter, notifier_from_settings
 from tests.notifiers.conftest import SENDGRID_TEST_KEY
 from tests.notifiers.fake_sendgrid import FakeSendGrid
 from tests.notifiers.fake_twilio import running_fake_twilio
@@ -28,16 +29,18 @@ EMAIL = OutgoingMessage(
 
 def test_each_channel_reaches_its_provider(fake_sendgrid: FakeSendGrid) -> None:
     with running_fake_twilio() as twilio:
-        notifier = notifier_from_environment(
-            {
-                "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-                "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-                "IPS_TWILIO_MESSAGING_SERVICE_SID": SERVICE_SID,
-                "IPS_TWILIO_BASE_URL": twilio.base_url,
-                "IPS_SENDGRID_API_KEY": SENDGRID_TEST_KEY,
-                "IPS_SENDGRID_FROM_EMAIL": "reminders@example.org",
-                "IPS_SENDGRID_HOST": fake_sendgrid.url,
-            }
+        notifier = notifier_from_settings(
+            load_settings(
+                {
+                    "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                    "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                    "IPS_TWILIO_MESSAGING_SERVICE_SID": SERVICE_SID,
+                    "IPS_TWILIO_BASE_URL": twilio.base_url,
+                    "IPS_SENDGRID_API_KEY": SENDGRID_TEST_KEY,
+                    "IPS_SENDGRID_FROM_EMAIL": "reminders@example.org",
+                    "IPS_SENDGRID_HOST": fake_sendgrid.url,
+                }
+            )
         )
         sms = notifier.send(SMS)
         email = notifier.send(EMAIL)
@@ -49,7 +52,7 @@ def test_each_channel_reaches_its_provider(fake_sendgrid: FakeSendGrid) -> None:
 
 def test_without_settings_messages_are_only_logged(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="ips.notifiers"):
-        notifier = notifier_from_environment({})
+        notifier = notifier_from_settings(load_settings({}))
     assert isinstance(notifier, ChannelRouter)
     assert "text messages are logged, not sent" in caplog.text
     assert "emails are logged, not sent" in caplog.text
@@ -69,7 +72,7 @@ def test_without_settings_messages_are_only_logged(caplog: pytest.LogCaptureFixt
 )  # fmt: skip
 def test_a_malformed_setting_is_named(settings: dict[str, str], named: str) -> None:
     with pytest.raises(ValueError, match=named):
-        notifier_from_environment(settings)
+        notifier_from_settings(load_settings(settings))
 
 
 def test_console_fallback_records_without_sending() -> None:
@@ -77,3 +80,37 @@ def test_console_fallback_records_without_sending() -> None:
     router = ChannelRouter({}, console)
     router.send(EMAIL)
     assert [m.idempotency_key for m in console.sent] == ["k2"]
+
+
+def test_a_chosen_provider_without_its_credentials_stops_start_up() -> None:
+    with pytest.raises(ValueError, match="^IPS_SMS_NOTIFIER is twilio, but IPS_TWILIO_ACCOUNT_SID"):
+        notifier_from_settings(load_settings({"IPS_SMS_NOTIFIER": "twilio"}))
+    with pytest.raises(ValueError, match="^IPS_EMAIL_NOTIFIER is sendgrid, but IPS_SENDGRID_API"):
+        notifier_from_settings(load_settings({"IPS_EMAIL_NOTIFIER": "sendgrid"}))
+
+
+def test_the_console_chosen_logs_even_with_credentials_set(
+    fake_sendgrid: FakeSendGrid, caplog: pytest.LogCaptureFixture
+) -> None:
+    with running_fake_twilio() as twilio, caplog.at_level(logging.WARNING, "ips.notifiers"):
+        notifier = notifier_from_settings(
+            load_settings(
+                {
+                    "IPS_SMS_NOTIFIER": "console",
+                    "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                    "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                    "IPS_TWILIO_MESSAGING_SERVICE_SID": SERVICE_SID,
+                    "IPS_TWILIO_BASE_URL": twilio.base_url,
+                    "IPS_EMAIL_NOTIFIER": "console",
+                    "IPS_SENDGRID_API_KEY": SENDGRID_TEST_KEY,
+                    "IPS_SENDGRID_FROM_EMAIL": "reminders@example.org",
+                    "IPS_SENDGRID_HOST": fake_sendgrid.url,
+                }
+            )
+        )
+        assert notifier.send(SMS).provider_id == "recorded-1"
+        assert notifier.send(EMAIL).provider_id == "recorded-2"
+        assert twilio.requests == []
+    assert fake_sendgrid.request_count == 0
+    assert "IPS_SMS_NOTIFIER is console: text messages are logged, not sent" in caplog.text
+    assert "IPS_EMAIL_NOTIFIER is console: emails are logged, not sent" in caplog.text

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from config import load_settings
 from notifiers.base import NotifierError, OutgoingMessage
 from notifiers.twilio_sms import TwilioSmsError, TwilioSmsNotifier
 from tests.notifiers.fake_twilio import (
@@ -284,23 +285,25 @@ def test_malformed_settings_fail_at_start_up_naming_the_setting(
 
 
 def test_settings_from_the_environment(fake: FakeTwilio) -> None:
-    assert TwilioSmsNotifier.from_environment({}) is None
+    assert TwilioSmsNotifier.from_settings(load_settings({})) is None
     with pytest.raises(ValueError, match="IPS_TWILIO_AUTH_TOKEN is not set"):
-        TwilioSmsNotifier.from_environment({"IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID})
+        TwilioSmsNotifier.from_settings(load_settings({"IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID}))
     with pytest.raises(ValueError, match="IPS_TWILIO_ACCOUNT_SID"):
-        TwilioSmsNotifier.from_environment(
-            {"IPS_TWILIO_ACCOUNT_SID": "ACxyz", "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+        TwilioSmsNotifier.from_settings(
+            load_settings({"IPS_TWILIO_ACCOUNT_SID": "ACxyz", "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN})
         )
 
-    sms = TwilioSmsNotifier.from_environment(
-        {
-            "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "IPS_TWILIO_FROM_NUMBER": FROM,
-            "IPS_TWILIO_MESSAGING_SERVICE_SID": "",
-            "IPS_TWILIO_STATUS_CALLBACK_URL": CALLBACK,
-            "IPS_TWILIO_BASE_URL": fake.base_url,
-        }
+    sms = TwilioSmsNotifier.from_settings(
+        load_settings(
+            {
+                "IPS_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "IPS_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "IPS_TWILIO_FROM_NUMBER": FROM,
+                "IPS_TWILIO_MESSAGING_SERVICE_SID": "",
+                "IPS_TWILIO_STATUS_CALLBACK_URL": CALLBACK,
+                "IPS_TWILIO_BASE_URL": fake.base_url,
+            }
+        )
     )
     assert sms is not None
     sms.send(text())
@@ -339,8 +342,8 @@ ENVIRONMENT = {
 def test_reports_go_to_the_status_webhook_under_the_public_url(
     fake: FakeTwilio, settings: dict[str, str], callback: str | None
 ) -> None:
-    sms = TwilioSmsNotifier.from_environment(
-        {**ENVIRONMENT, "IPS_TWILIO_BASE_URL": fake.base_url, **settings}
+    sms = TwilioSmsNotifier.from_settings(
+        load_settings({**ENVIRONMENT, "IPS_TWILIO_BASE_URL": fake.base_url, **settings})
     )
     assert sms is not None
 
@@ -355,4 +358,6 @@ def test_reports_go_to_the_status_webhook_under_the_public_url(
 )
 def test_a_malformed_public_url_fails_at_start_up_naming_it(public_url: str) -> None:
     with pytest.raises(ValueError, match="^IPS_PUBLIC_URL .*is malformed"):
-        TwilioSmsNotifier.from_environment({**ENVIRONMENT, "IPS_PUBLIC_URL": public_url})
+        TwilioSmsNotifier.from_settings(
+            load_settings({**ENVIRONMENT, "IPS_PUBLIC_URL": public_url})
+        )

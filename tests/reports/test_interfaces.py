@@ -244,3 +244,28 @@ def test_cli_html_report_writes_the_file(cli: dict[str, str], tmp_path: Path) ->
     assert 'id="chart-employer-contacts"' in page and "Staffing 1: Caseload size" in page
     refused = ips("html", *PERIOD, "--out", str(tmp_path / "missing" / "x.html"))
     assert refused.exit_code == 2 and "--out" in refused.output
+
+
+async def test_the_html_report_names_the_agency_of_ips_agency_name(
+    agency: Store, cli: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "Riverside Community Services Inc"
+    monkeypatch.setenv("IPS_AGENCY_NAME", name)
+    out = tmp_path / "q1.html"
+    assert ips("html", *PERIOD, "--out", str(out), token=cli["u-sup-1"]).exit_code == 0
+
+    async def no_temporal() -> object:
+        raise AssertionError("reports need no Temporal")
+
+    services = Services(store=agency, connect=no_temporal, policy=Policy(), now=lambda: NOW)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=create_app(services, WebhookSettings()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://ips") as client:
+        answer = await client.get(
+            "/reports/html",
+            params=FROM_TO,
+            headers={"Authorization": f"Bearer {cli['u-sup-1']}"},
+        )
+
+    assert answer.status_code == 200, answer.text
+    for page in (out.read_text(encoding="utf-8"), answer.text):
+        assert f"IPS supported employment report: {name}, " in page
