@@ -34,7 +34,22 @@ log = logging.getLogger("ips.worker")
 
 # Pure modules the sandbox may share with the worker instead of re-importing
 # them for every workflow run (and `zoneinfo` must be the real one).
-_PASSTHROUGH = ("rules", "activities", "notifiers", "store", "pydantic", "dateutil", "zoneinfo")
+#
+# `workflows.sweeps` is one of them. Each agency sweep is a new workflow run, and
+# re-importing its module for each cost several milliseconds, a large part of a
+# simulated year (docs/benchmarks.md). A passed-through module's own calls are not
+# checked by the sandbox, so that module may only call Temporal's workflow API
+# with its constants: tests/workflows/test_sandbox.py holds it to that.
+_PASSTHROUGH = (
+    "workflows.sweeps",
+    "rules",
+    "activities",
+    "notifiers",
+    "store",
+    "pydantic",
+    "dateutil",
+    "zoneinfo",
+)
 
 
 # Every workflow the worker runs.
