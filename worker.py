@@ -10,12 +10,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.converter import DataConverter
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Interceptor, Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import notifiers.router
@@ -69,6 +70,7 @@ def build_worker(
     executor: ThreadPoolExecutor,
     task_queue: str = TASK_QUEUE,
     sweeps: SweepActivities | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
     """The worker of journeys and agency sweeps; the sweeps' activities share the
     journeys' store, notifier and agency unless `sweeps` is given."""
@@ -82,6 +84,7 @@ def build_worker(
         activity_executor=executor,
         workflow_runner=_workflow_runner(),
         graceful_shutdown_timeout=timedelta(seconds=30),
+        interceptors=interceptors,
     )
 
 

@@ -4,6 +4,7 @@ Temporal's time-skipping test server, with notifiers recording, not sending."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import tempfile
@@ -16,10 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from temporalio import activity
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 import worker
 from activities.journey import AgencySettings, JourneyActivities
@@ -111,12 +114,15 @@ async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, Journey
     env = await start_test_server(runtime=_quiet_runtime(), converter=data_converter())
     async with env:
         with ThreadPoolExecutor(max_workers=8) as executor:
-            async with worker.build_worker(env.client, activities, executor=executor):
+            done = SweepsDone()
+            async with worker.build_worker(
+                env.client, activities, executor=executor, interceptors=[done]
+            ):
                 for instant, item in _timeline(scenario, store, await env.get_current_time()):
                     await _sleep_until(env, instant)
                     if isinstance(item, list):
                         await _run_sweeps(
-                            env.client, [p.input_at(instant, scenario.policy) for p in item]
+                            env.client, done, [p.input_at(instant, scenario.policy) for p in item]
                         )
                         continue
                     say(_timeline_line(scenario, item))
@@ -126,7 +132,11 @@ async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, Journey
                             store, item.envelope.consumer, item.envelope.event_id, scenario.policy
                         )
                         if check is not None:
-                            await _wait_for(env.client, check)
+                            await _wait_for(
+                                env.client,
+                                done,
+                                sweep_id(check.sweep, check.recipient_id, check.period),
+                            )
                 await _sleep_until(env, scenario.end)
                 say(f"{_local(scenario, scenario.end)}  end of {scenario.until.isoformat()}")
                 return {c.id: await _final_view(env.client, c.id) for c in scenario.consumers}
@@ -158,21 +168,85 @@ def _timeline(
     return items
 
 
-async def _run_sweeps(client: Client, sweeps: list[SweepInput]) -> None:
-    """Start the sweeps of one moment together and wait until all have closed:
-    they read the journeys as they are at that moment, and nothing else runs
-    meanwhile. Started one after another, a year of sweeps was most of a
-    simulation's time (docs/benchmarks.md)."""
-    await asyncio.gather(*(start_sweep(client, data) for data in sweeps))
-    await asyncio.gather(*(_wait_for(client, data) for data in sweeps))
+async def _run_sweeps(client: Client, done: SweepsDone, sweeps: list[SweepInput]) -> None:
+    """Start the sweeps of one moment together and wait until each has done its
+    work: they read the journeys as they are at that moment, and nothing else
+    runs meanwhile. (One after another, and waiting by asking the server, a year
+    of sweeps was most of a simulation's time: docs/benchmarks.md.)"""
+    ids = [sweep_id(data.sweep, data.recipient_id, data.period) for data in sweeps]
+    waits = [done.expect(workflow_id) for workflow_id in ids]
+    started = await asyncio.gather(*(start_sweep(client, data) for data in sweeps))
+    await asyncio.gather(
+        *(
+            _wait_for(client, done, workflow_id, wait if handle is not None else None)
+            for workflow_id, wait, handle in zip(ids, waits, started, strict=True)
+        )
+    )
 
 
-async def _wait_for(client: Client, data: SweepInput) -> None:
-    """Wait for a sweep's workflow to close without letting the test server's clock
-    run (waiting for a result would let it skip ahead to the next timer)."""
-    handle = client.get_workflow_handle(sweep_id(data.sweep, data.recipient_id, data.period))
-    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        await asyncio.sleep(0.005)
+async def _wait_for(
+    client: Client,
+    done: SweepsDone,
+    workflow_id: str,
+    wait: asyncio.Future[None] | None = None,
+) -> None:
+    """Wait until a sweep's workflow has done its work, without letting the test
+    server's clock run (waiting for its result would let it skip ahead to the
+    next timer): until its activity has finished in this worker, or the server
+    says the workflow has closed (one started earlier, or one that failed)."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        while True:
+            if wait is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(wait), timeout=_CHECK_EVERY)
+                    return
+            if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+                return
+            if wait is None:
+                await asyncio.sleep(0.005)
+    finally:
+        done.forget(workflow_id)
+
+
+# How long a sweep may run before the server is asked whether it closed.
+_CHECK_EVERY = 0.5
+
+
+class SweepsDone(Interceptor):
+    """Tells the simulation when a sweep's activity (all of a sweep's work) has
+    finished in this worker, so that it need not keep asking the server."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[None]] = {}
+
+    def expect(self, workflow_id: str) -> asyncio.Future[None]:
+        future = self._waiting.get(workflow_id)
+        if future is None:
+            future = self._waiting[workflow_id] = asyncio.get_running_loop().create_future()
+        return future
+
+    def forget(self, workflow_id: str) -> None:
+        self._waiting.pop(workflow_id, None)
+
+    def finished(self, workflow_id: str) -> None:
+        future = self._waiting.get(workflow_id)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _NoteFinished(next, self)
+
+
+class _NoteFinished(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, done: SweepsDone) -> None:
+        super().__init__(next)
+        self._done = done
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        result = await self.next.execute_activity(input)
+        self._done.finished(activity.info().workflow_id or "")
+        return result
 
 
 def _quiet_runtime() -> Runtime:
