@@ -16,15 +16,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 import temporal_client
+from notifiers.sendgrid_email import IDEMPOTENCY_ARG
+from notifiers.twilio_sms import CALLBACK_KEY
 from tests.cli.test_up import _free_port
 from tests.e2e.test_messaging import ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID
 from tests.notifiers.conftest import SENDGRID_TEST_KEY
@@ -67,6 +71,23 @@ def provider_env(twilio: FakeTwilio, sendgrid: FakeSendGrid, public_url: str) ->
         "IPS_SENDGRID_FROM_EMAIL": "reminders@wellspring.example.org",
         "IPS_SENDGRID_HOST": sendgrid.url,
     }
+
+
+def delivered(twilio: FakeTwilio, sendgrid: FakeSendGrid) -> Counter[str]:
+    """How many times each notification (by its idempotency key) reached a
+    provider: the key is in a text's status callback URL and in an email's
+    custom args."""
+    keys: Counter[str] = Counter()
+    for message in twilio.messages:
+        query = parse_qs(urlsplit(message.form.get("StatusCallback", "")).query)
+        keys.update(query.get(CALLBACK_KEY, ["(a text without a key)"]))
+    for request in sendgrid.requests:
+        if request.body is None:
+            continue
+        for personalization in request.body.get("personalizations", []):
+            args = personalization.get("custom_args", {})
+            keys[args.get(IDEMPOTENCY_ARG, "(an email without a key)")] += 1
+    return keys
 
 
 def clean_env() -> dict[str, str]:
