@@ -29,7 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 import temporal_client
 from notifiers.sendgrid_email import IDEMPOTENCY_ARG
 from notifiers.twilio_sms import CALLBACK_KEY
-from tests.cli.test_up import _free_port
+from tests.cli.test_up import _free_port, stop_process
 from tests.e2e.test_messaging import ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID
 from tests.notifiers.conftest import SENDGRID_TEST_KEY
 from tests.notifiers.fake_sendgrid import FakeSendGrid
@@ -246,13 +246,7 @@ class WorkerProcess:
     def stop(self) -> int:
         process = self.process
         assert process is not None
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
         if self._reader is not None:
             self._reader.join(timeout=5)
         return process.returncode

@@ -21,6 +21,7 @@ import signal
 import sys
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ from tests.faults.infra import (
     DevServer,
     WorkerProcess,
     clean_env,
+    delivered,
     free_port,
     provider_env,
     wait_for,
@@ -87,6 +89,10 @@ def _reminder_emails(sendgrid: FakeSendGrid, consumer_id: str) -> list[Any]:
         for r in sendgrid.requests
         if r.body and f"({consumer_id})" in json.dumps(r.body.get("subject", ""))
     ]
+
+
+def _reminded(twilio: FakeTwilio, sendgrid: FakeSendGrid, consumer_id: str) -> bool:
+    return bool(_reminder_texts(twilio, consumer_id) and _reminder_emails(sendgrid, consumer_id))
 
 
 def _running_journeys(server: DevServer) -> set[str]:
@@ -179,7 +185,7 @@ def _run(
     for consumer_id in DUE_WHILE_DOWN:
         wait_for(
             f"{consumer_id}'s reminder, due while Temporal was down",
-            lambda c=consumer_id: _reminder_texts(twilio, c) and _reminder_emails(sendgrid, c),
+            partial(_reminded, twilio, sendgrid, consumer_id),
             DELIVERY_TIMEOUT,
         )
     # An event after the restart is applied: the consumer is asked to opt in.
@@ -205,7 +211,7 @@ def _run(
     for consumer_id in DUE_AFTER_RESTART:
         wait_for(
             f"{consumer_id}'s reminder, due after Temporal came back",
-            lambda c=consumer_id: _reminder_texts(twilio, c) and _reminder_emails(sendgrid, c),
+            partial(_reminded, twilio, sendgrid, consumer_id),
             (second - datetime.now(zone)).total_seconds() + DELIVERY_TIMEOUT,
         )
     ips("event", "c-4", "first_meeting")
@@ -224,3 +230,7 @@ def _run(
         ]
         assert sorted(sent) == [("due_soon", "email", "sent"), ("due_soon", "sms", "sent")]
     assert len([m for m in twilio.messages if m.form["To"] == CONSUMER_PHONE]) == 1
+    # Every notification on file reached its provider once, and nothing else did.
+    assert delivered(twilio, sendgrid) == {
+        n.idempotency_key: 1 for n in stack.store.list_notifications()
+    }
