@@ -3,6 +3,11 @@ and reminders falling due: the API says 503 and names the database, the
 journeys' activities retry, and once it is back every event is in the audit
 trail once with its effects, and every reminder has reached its provider once.
 
+The second test is the narrowest moment of such an outage: the provider has
+just answered when the database goes. The outbox still records the answer once
+it is back, so a text that went out is `sent`, and one the provider refused
+for now is given back and sent on the next attempt.
+
 The real pieces on the real clock: `python worker.py` in its own process
 (emails to a fake SendGrid, texts to a fake Twilio), the staff API served by
 uvicorn, a Temporal dev server. The worker and the API each reach the database
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,17 +31,22 @@ import httpx
 import pytest
 from sqlalchemy import make_url
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.journey import AgencySettings, JourneyActivities
 from api.codec import CodecSettings
 from api.server import ApiServer
 from api.webhooks import WebhookSettings
-from notifiers import RecordingNotifier
+from notifiers import Notifier, RecordingNotifier
+from notifiers.base import Delivery, NotifierError, OutgoingMessage
+from notifiers.twilio_sms import TwilioSmsNotifier
 from rules.policy import Policy
 from service.journeys import Services
 from store import Store
+from tests.activities.test_outbox import REMINDER, _people
 from tests.api.conftest import TZ, Api, Clock, bootstrap_admin, set_up_agency
 from tests.conftest import POSTGRES_URL_VARIABLE, _fresh_postgres_database
+from tests.e2e.test_messaging import ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID
 from tests.faults.infra import (
     HOST,
     TcpProxy,
@@ -52,6 +63,8 @@ from workflows.journey import ConsumerJourney, journey_id
 OUTAGE = timedelta(seconds=30)
 # How long after the outage everything must have been caught up.
 CATCH_UP_SECONDS = 90
+# How long the database is away after the provider's answer.
+ANSWER_OUTAGE_SECONDS = 3
 
 
 @pytest.fixture
@@ -277,3 +290,61 @@ def _check(api: Api, store: Store, twilio: FakeTwilio, sendgrid: FakeSendGrid) -
     assert job_contacts
     for dc in job_contacts:
         assert len(store.list_due_contact_changes(dc.key)) == 1, dc.key
+
+
+class DatabaseGoesWithTheAnswer:
+    """Twilio's notifier; as Twilio answers (taking the message or refusing
+    it), the database goes away for a few seconds."""
+
+    def __init__(self, notifier: Notifier, proxy: TcpProxy) -> None:
+        self.notifier = notifier
+        self.proxy = proxy
+        self.comeback: threading.Timer | None = None
+
+    def send(self, message: OutgoingMessage) -> Delivery:
+        try:
+            return self.notifier.send(message)
+        finally:
+            self.proxy.cut()
+            self.comeback = threading.Timer(ANSWER_OUTAGE_SECONDS, self.proxy.restore)
+            self.comeback.start()
+
+
+@pytest.mark.parametrize("answer", ["taken", "refused for now"])
+def test_the_answer_of_a_provider_as_the_database_goes_is_not_lost(
+    postgres_url: str, fake_twilio: FakeTwilio, answer: str
+) -> None:
+    target = make_url(postgres_url)
+    direct = Store(postgres_url)
+    if answer == "refused for now":
+        fake_twilio.fail(503)
+    with TcpProxy(target.host or HOST, target.port or 5432) as db:
+        store = _people(Store(_through(postgres_url, db)))
+        twilio = TwilioSmsNotifier(
+            ACCOUNT_SID,
+            AUTH_TOKEN,
+            messaging_service_sid=SERVICE_SID,
+            base_url=fake_twilio.base_url,
+        )
+        notifier = DatabaseGoesWithTheAnswer(twilio, db)
+        reminders = JourneyActivities(store, notifier, AgencySettings())
+        env = ActivityEnvironment()
+        try:
+            if answer == "taken":
+                env.run(reminders.send_staff_reminder, REMINDER)
+            else:
+                with pytest.raises(NotifierError):
+                    env.run(reminders.send_staff_reminder, REMINDER)
+                [row] = direct.list_notifications("c-1")
+                assert row.status == "pending"  # given back, for Temporal's next attempt
+                reminders.notifier = twilio
+                env.run(reminders.send_staff_reminder, REMINDER)
+        finally:
+            if notifier.comeback is not None:
+                notifier.comeback.join()
+            store.dispose()
+    [row] = direct.list_notifications("c-1")
+    direct.dispose()
+    # Taken at once; or refused, then taken on the next attempt.
+    assert len(fake_twilio.messages) == (1 if answer == "taken" else 2)
+    assert row.status == "sent" and row.provider_id and row.provider_id.startswith("SM")
