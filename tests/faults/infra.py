@@ -266,7 +266,8 @@ class WorkerProcess:
 class TcpProxy:
     """Forwards 127.0.0.1:`port` to `target`. `cut()` closes every connection
     and refuses new ones (nothing listens) until `restore()`: to its clients,
-    the database is gone."""
+    the database is gone. `hang()` closes every connection too, but takes new
+    ones and never answers them: a database that does not answer at all."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
@@ -275,6 +276,8 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
+        self._hanging = False
+        self._acceptor: threading.Thread | None = None
 
     def __enter__(self) -> TcpProxy:
         self.restore()
@@ -294,11 +297,25 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             sockets, self._sockets = list(self._sockets), set()
         if listener is not None:
+            # The accept loop lets go of the port within its timeout.
+            if self._acceptor is not None:
+                self._acceptor.join(timeout=5)
             listener.close()
         for s in sockets:
             _close(s)
 
+    def hang(self) -> None:
+        self.cut()
+        self._hanging = True
+        self._listen()
+
     def restore(self) -> None:
+        if self._hanging:
+            self.cut()
+            self._hanging = False
+        self._listen()
+
+    def _listen(self) -> None:
         with self._lock:
             if self._listener is not None:
                 return
@@ -306,12 +323,13 @@ class TcpProxy:
             # The accept loop looks at `_listener` this often, to see a cut.
             listener.settimeout(0.2)
             self._listener = listener
-        self._start(self._accept, listener)
+        self._acceptor = self._start(self._accept, listener)
 
-    def _start(self, target: Callable[..., None], *args: object) -> None:
+    def _start(self, target: Callable[..., None], *args: object) -> threading.Thread:
         thread = threading.Thread(target=target, args=args, name="db-proxy", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
+        return thread
 
     def _accept(self, listener: socket.socket) -> None:
         while self._listener is listener:
@@ -321,6 +339,10 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            if self._hanging:
+                with self._lock:
+                    self._sockets.add(client)  # held, unanswered, until cut or restored
+                continue
             try:
                 server = socket.create_connection(self.target, timeout=5)
             except OSError:

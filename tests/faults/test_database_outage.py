@@ -3,10 +3,11 @@ and reminders falling due: the API says 503 and names the database, the
 journeys' activities retry, and once it is back every event is in the audit
 trail once with its effects, and every reminder has reached its provider once.
 
-The second test is the narrowest moment of such an outage: the provider has
+The second is the narrowest moment of such an outage: the provider has
 just answered when the database goes. The outbox still records the answer once
 it is back, so a text that went out is `sent`, and one the provider refused
-for now is given back and sent on the next attempt.
+for now is given back and sent on the next attempt. The third is a database
+that takes connections and never answers: it is reported down, in seconds.
 
 The real pieces on the real clock: `python worker.py` in its own process
 (emails to a fake SendGrid, texts to a fake Twilio), the staff API served by
@@ -41,8 +42,10 @@ from notifiers import Notifier, RecordingNotifier
 from notifiers.base import Delivery, NotifierError, OutgoingMessage
 from notifiers.twilio_sms import TwilioSmsNotifier
 from rules.policy import Policy
-from service.journeys import Services
+from service.errors import Unavailable
+from service.journeys import Services, available
 from store import Store
+from store.store import POSTGRES_CONNECT_TIMEOUT_SECONDS
 from tests.activities.test_outbox import REMINDER, _people
 from tests.api.conftest import TZ, Api, Clock, bootstrap_admin, set_up_agency
 from tests.conftest import POSTGRES_URL_VARIABLE, _fresh_postgres_database
@@ -348,3 +351,32 @@ def test_the_answer_of_a_provider_as_the_database_goes_is_not_lost(
     # Taken at once; or refused, then taken on the next attempt.
     assert len(fake_twilio.messages) == (1 if answer == "taken" else 2)
     assert row.status == "sent" and row.provider_id and row.provider_id.startswith("SM")
+
+
+def test_a_database_that_takes_connections_and_never_answers_is_reported_down(
+    postgres_url: str,
+) -> None:
+    target = make_url(postgres_url)
+    with TcpProxy(target.host or HOST, target.port or 5432) as db:
+        store = Store(_through(postgres_url, db))
+        store.create_schema()
+        db.hang()
+        outcome: list[BaseException] = []
+
+        def look_up() -> None:
+            try:
+                with available():
+                    store.get_consumer("c-1")
+            except BaseException as err:
+                outcome.append(err)
+
+        caller = threading.Thread(target=look_up, daemon=True)
+        caller.start()
+        caller.join(timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS + 20)
+        assert not caller.is_alive(), "a database that never answers holds its caller for ever"
+        [error] = outcome
+        assert isinstance(error, Unavailable) and error.what == "database", repr(error)
+
+        db.restore()
+        assert store.get_consumer("c-1") is None  # it answers again
+        store.dispose()
