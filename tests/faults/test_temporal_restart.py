@@ -50,7 +50,7 @@ DUE_AFTER_RESTART = ("c-4", "c-5")
 CONSUMERS = DUE_WHILE_DOWN + DUE_AFTER_RESTART
 # Time enough between start-up and the first reminders to refer everyone and
 # look at their journeys.
-LEAD = timedelta(seconds=15)
+LEAD = timedelta(seconds=20)
 # How long after the reminders were due they must have gone out.
 DELIVERY_TIMEOUT = 60
 
