@@ -29,6 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 import temporal_client
 from notifiers.sendgrid_email import IDEMPOTENCY_ARG
 from notifiers.twilio_sms import CALLBACK_KEY
+from store import NotificationRecord
 from tests.cli.test_up import _free_port, stop_process
 from tests.e2e.test_messaging import ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID
 from tests.notifiers.conftest import SENDGRID_TEST_KEY
@@ -88,6 +89,19 @@ def delivered(twilio: FakeTwilio, sendgrid: FakeSendGrid) -> Counter[str]:
             args = personalization.get("custom_args", {})
             keys[args.get(IDEMPOTENCY_ARG, "(an email without a key)")] += 1
     return keys
+
+
+def check_delivered_once(
+    notifications: list[NotificationRecord], twilio: FakeTwilio, sendgrid: FakeSendGrid
+) -> None:
+    """Every journey's notification that is `sent` reached its provider exactly
+    once, and nothing reached a provider that is not in the outbox. (The
+    agency's sweeps, which may run at their hour, are not waited for.)"""
+    counts = delivered(twilio, sendgrid)
+    keys = {n.idempotency_key for n in notifications}
+    assert set(counts) <= keys, f"sent, but not in the outbox: {sorted(set(counts) - keys)}"
+    sent = {n.idempotency_key for n in notifications if n.consumer_id and n.status == "sent"}
+    assert {key: counts[key] for key in sent} == dict.fromkeys(sent, 1)
 
 
 def clean_env() -> dict[str, str]:
