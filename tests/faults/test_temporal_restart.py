@@ -5,12 +5,8 @@ that fell due while it was down go out late but once, and events are applied.
 On the real clock, as the agency runs it: `temporal server start-dev
 --db-filename`, `python worker.py` in its own process (texts to a fake Twilio,
 emails to a fake SendGrid), and staff commands (`ips refer`, `ips event`,
-`ips show`). A policy file puts the reminders a minute or two ahead:
-
-- c-1, c-2, c-3 are due at `first`, which falls while the server is down
-  (stopped with SIGTERM): they go out once it is back;
-- c-4, c-5 are due a minute later, after a second restart (this time the server
-  is killed with SIGKILL).
+`ips show`). A policy file puts the journeys' first reminders a minute or so
+ahead. The worker is never restarted: it must find the server again itself.
 """
 
 from __future__ import annotations
@@ -20,6 +16,8 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -42,78 +40,120 @@ from tests.notifiers.fake_sendgrid import FakeSendGrid
 from tests.notifiers.fake_twilio import FakeTwilio
 from workflows.journey import ConsumerJourney
 
+pytestmark = [
+    pytest.mark.skipif(sys.platform != "linux", reason="signals the servers as on the agency's"),
+    pytest.mark.timeout(180),
+]
+
 TZ = "America/New_York"
 SPECIALIST_PHONE = "+15555550101"
 CONSUMER_PHONE = "+15555550123"
-DUE_WHILE_DOWN = ("c-1", "c-2", "c-3")
-DUE_AFTER_RESTART = ("c-4", "c-5")
-CONSUMERS = DUE_WHILE_DOWN + DUE_AFTER_RESTART
-# Time enough between start-up and the first reminders to refer everyone and
-# look at their journeys.
+CONSUMERS = ("c-1", "c-2", "c-3")
+JOURNEYS = {f"journey-{c}" for c in CONSUMERS}
+# Time enough between the referrals and the reminders to look at the journeys
+# and stop the server.
 LEAD = timedelta(seconds=20)
-# How long after the reminders were due they must have gone out.
+# How long after the reminders were due, or the server came back, they must
+# have gone out.
 DELIVERY_TIMEOUT = 60
 
 
-def _policy(path: Path, reminder_at: datetime) -> Path:
-    path.write_text(
-        "version: faults\n"
-        f'reminder_time: "{reminder_at:%H:%M}"\n'
-        "working_days: [mon, tue, wed, thu, fri, sat, sun]\n"
-        # The first meeting's window opens today: its due_soon is today.
-        "due_soon_days: 7\n"
-        'sms_send_window_start: "00:00"\n'
-        'sms_send_window_end: "24:00"\n',
-        encoding="utf-8",
-    )
-    return path
+@dataclass
+class Agency:
+    """The agency's stack, one specialist (texts and emails) and three consumers."""
 
-
-def _sleep_until(moment: datetime) -> None:
-    delay = (moment - datetime.now(moment.tzinfo)).total_seconds()
-    if delay > 0:
-        time.sleep(delay)
-
-
-def _reminder_texts(twilio: FakeTwilio, consumer_id: str) -> list[str]:
-    return [
-        m.form["Body"]
-        for m in twilio.messages
-        if m.form["To"] == SPECIALIST_PHONE and f"({consumer_id})" in m.form["Body"]
-    ]
-
-
-def _reminder_emails(sendgrid: FakeSendGrid, consumer_id: str) -> list[Any]:
-    return [
-        r.body
-        for r in sendgrid.requests
-        if r.body and f"({consumer_id})" in json.dumps(r.body.get("subject", ""))
-    ]
-
-
-def _reminded(twilio: FakeTwilio, sendgrid: FakeSendGrid, consumer_id: str) -> bool:
-    return bool(_reminder_texts(twilio, consumer_id) and _reminder_emails(sendgrid, consumer_id))
-
-
-def _running_journeys(server: DevServer) -> set[str]:
-    async def listed() -> set[str]:
-        client = await server.connect()
-        query = f"WorkflowType = '{ConsumerJourney.__name__}' AND ExecutionStatus = 'Running'"
-        return {w.id async for w in client.list_workflows(query)}
-
-    return asyncio.run(listed())
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="signals the servers as on the agency's")
-@pytest.mark.timeout(240)
-def test_journeys_timers_and_reminders_survive_a_temporal_restart(
-    tmp_path: Path, fake_twilio: FakeTwilio, fake_sendgrid: FakeSendGrid
-) -> None:
+    stack: Stack
+    server: DevServer
+    worker: WorkerProcess
+    twilio: FakeTwilio
+    sendgrid: FakeSendGrid
+    policy: Path
     zone = ZoneInfo(TZ)
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+    def ips(self, *args: str) -> str:
+        return self.stack.ips(*args)
+
+    def refer_all(self) -> datetime:
+        """Refer every consumer with a policy that makes their first meeting's
+        reminder due at the next whole minute at least LEAD ahead; that minute."""
+        now = self.now()
+        due = (now + LEAD + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        if due.date() != now.date():
+            pytest.skip("too close to midnight in New York for same-day reminders")
+        self.policy.write_text(
+            "version: faults\n"
+            f'reminder_time: "{due:%H:%M}"\n'
+            "working_days: [mon, tue, wed, thu, fri, sat, sun]\n"
+            # The first meeting's window opens today: its due_soon is today.
+            "due_soon_days: 7\n"
+            'sms_send_window_start: "00:00"\n'
+            'sms_send_window_end: "24:00"\n',
+            encoding="utf-8",
+        )
+        # The journeys take the agency's policy file as it is when they start.
+        self.stack.env["IPS_POLICY_FILE"] = str(self.policy)
+        for consumer_id in CONSUMERS:
+            self.ips("refer", consumer_id)
+        return due
+
+    def journeys(self) -> dict[str, Any]:
+        """What `ips show --json` says of each journey."""
+        return {c: json.loads(self.ips("show", c, "--json")) for c in CONSUMERS}
+
+    def running_journeys(self) -> set[str]:
+        async def listed() -> set[str]:
+            client = await self.server.connect()
+            query = f"WorkflowType = '{ConsumerJourney.__name__}' AND ExecutionStatus = 'Running'"
+            return {w.id async for w in client.list_workflows(query)}
+
+        return asyncio.run(listed())
+
+    def reminder_texts(self, consumer_id: str) -> list[str]:
+        return [
+            m.form["Body"]
+            for m in self.twilio.messages
+            if m.form["To"] == SPECIALIST_PHONE and f"({consumer_id})" in m.form["Body"]
+        ]
+
+    def reminder_emails(self, consumer_id: str) -> list[Any]:
+        return [
+            r.body
+            for r in self.sendgrid.requests
+            if r.body and f"({consumer_id})" in json.dumps(r.body.get("subject", ""))
+        ]
+
+    def reminded(self, consumer_id: str) -> bool:
+        return bool(self.reminder_texts(consumer_id) and self.reminder_emails(consumer_id))
+
+    def wait_for_reminders(self, timeout: float) -> None:
+        for consumer_id in CONSUMERS:
+            wait_for(f"{consumer_id}'s reminder", partial(self.reminded, consumer_id), timeout)
+
+    def check_each_reminder_went_once(self) -> None:
+        time.sleep(2)  # time for a second copy, were one on its way
+        for consumer_id in CONSUMERS:
+            assert len(self.reminder_texts(consumer_id)) == 1, consumer_id
+            assert len(self.reminder_emails(consumer_id)) == 1, consumer_id
+            sent = [
+                (n.kind, n.channel, n.status)
+                for n in self.stack.store.list_notifications(consumer_id)
+                if n.recipient_id == "es-1"
+            ]
+            assert sorted(sent) == [("due_soon", "email", "sent"), ("due_soon", "sms", "sent")]
+        check_delivered_once(self.stack.store.list_notifications(), self.twilio, self.sendgrid)
+
+
+@pytest.fixture
+def agency(
+    tmp_path: Path, fake_twilio: FakeTwilio, fake_sendgrid: FakeSendGrid
+) -> Iterator[Agency]:
     server = DevServer(tmp_path / "temporal.db", tmp_path / "temporal.log")
-    data_dir = tmp_path / "var"
     api_port = free_port()
-    stack = Stack(data_dir, api_port, server.port, tmp_path / "policy-first.yaml")
+    stack = Stack(tmp_path / "var", api_port, server.port, tmp_path / "policy.yaml")
+    stack.env["IPS_POLICY_FILE"] = ""  # written once the reminder time is known
     worker_env = (
         clean_env()
         | provider_env(fake_twilio, fake_sendgrid, f"http://127.0.0.1:{api_port}")
@@ -124,110 +164,79 @@ def test_journeys_timers_and_reminders_survive_a_temporal_restart(
     )
     try:
         with server.running(), WorkerProcess(worker_env).running() as worker:
-            _run(stack, server, worker, zone, tmp_path, fake_twilio, fake_sendgrid)
-            assert worker.alive, worker.log
+            agency = Agency(
+                stack, server, worker, fake_twilio, fake_sendgrid, tmp_path / "policy.yaml"
+            )
+            agency.ips(
+                "people", "add", "specialist", "--id", "es-1", "--name", "Jordan Lee",
+                "--email", "jordan@example.org", "--phone", SPECIALIST_PHONE,
+                "--channels", "sms,email", "--timezone", TZ,
+            )  # fmt: skip
+            for consumer_id in CONSUMERS:
+                agency.ips(
+                    "people", "add", "consumer", "--id", consumer_id, "--name", "Alex Smith",
+                    "--specialist", "es-1", "--phone", CONSUMER_PHONE, "--timezone", TZ,
+                )  # fmt: skip
+            yield agency
+            assert worker.alive, f"the worker stopped:\n{worker.log}"
     finally:
         stack.store.dispose()
     assert "Traceback" not in worker.log, worker.log
 
 
-def _run(
-    stack: Stack,
-    server: DevServer,
-    worker: WorkerProcess,
-    zone: ZoneInfo,
-    tmp_path: Path,
-    twilio: FakeTwilio,
-    sendgrid: FakeSendGrid,
-) -> None:
-    ips = stack.ips
-    stack.env["IPS_POLICY_FILE"] = ""  # written once the reminder times are known
-    ips(
-        "people", "add", "specialist", "--id", "es-1", "--name", "Jordan Lee",
-        "--email", "jordan@example.org", "--phone", SPECIALIST_PHONE,
-        "--channels", "sms,email", "--timezone", TZ,
-    )  # fmt: skip
-    for consumer_id in CONSUMERS:
-        ips(
-            "people", "add", "consumer", "--id", consumer_id, "--name", "Alex Smith",
-            "--specialist", "es-1", "--phone", CONSUMER_PHONE, "--timezone", TZ,
-        )  # fmt: skip
+def _sleep_until(moment: datetime) -> None:
+    time.sleep(max(0.0, (moment - datetime.now(moment.tzinfo)).total_seconds()))
 
-    now = datetime.now(zone)
-    first = (now + LEAD + timedelta(minutes=1)).replace(second=0, microsecond=0)
-    second = first + timedelta(minutes=1)
-    if second.date() != now.date():
-        pytest.skip("too close to midnight in New York for same-day reminders")
-    policies = {
-        first: _policy(tmp_path / "policy-first.yaml", first),
-        second: _policy(tmp_path / "policy-second.yaml", second),
-    }
-    for due, consumers in ((first, DUE_WHILE_DOWN), (second, DUE_AFTER_RESTART)):
-        # The journey takes the agency's policy file as it is when it starts.
-        stack.env["IPS_POLICY_FILE"] = str(policies[due])
-        for consumer_id in consumers:
-            ips("refer", consumer_id)
-    journeys = {f"journey-{c}" for c in CONSUMERS}
-    assert _running_journeys(server) == journeys
-    before = {c: json.loads(ips("show", c, "--json")) for c in CONSUMERS}
-    assert datetime.now(zone) < first - timedelta(seconds=3), "set-up took longer than LEAD"
-    assert twilio.messages == [] and sendgrid.request_count == 0
 
-    # Down (politely) across the moment c-1..c-3 are due.
-    _sleep_until(first - timedelta(seconds=2))
-    server.stop(signal.SIGTERM)
-    _sleep_until(first + timedelta(seconds=3))
-    assert twilio.messages == [], "a reminder went out with Temporal down"
-    assert worker.alive, f"the worker died when Temporal went away:\n{worker.log}"
-    server.start()
+def test_reminders_due_while_temporal_was_stopped_go_out_once_it_is_back(agency: Agency) -> None:
+    due = agency.refer_all()
+    assert agency.running_journeys() == JOURNEYS
+    before = agency.journeys()
+    assert agency.now() < due - timedelta(seconds=3), "the referrals took longer than LEAD"
 
-    assert _running_journeys(server) == journeys
-    for consumer_id in DUE_WHILE_DOWN:
-        wait_for(
-            f"{consumer_id}'s reminder, due while Temporal was down",
-            partial(_reminded, twilio, sendgrid, consumer_id),
-            DELIVERY_TIMEOUT,
-        )
+    # Down (politely: SIGTERM) across the moment the reminders are due.
+    _sleep_until(due - timedelta(seconds=2))
+    agency.server.stop(signal.SIGTERM)
+    _sleep_until(due + timedelta(seconds=3))
+    assert agency.twilio.messages == [], "a reminder went out with Temporal down"
+    assert agency.worker.alive, f"the worker died when Temporal went away:\n{agency.worker.log}"
+    agency.server.start()
+
+    assert agency.running_journeys() == JOURNEYS
+    agency.wait_for_reminders(DELIVERY_TIMEOUT)
+    # The journeys are where they were: a reminder changes no due contact.
+    assert agency.journeys() == before
     # An event after the restart is applied: the consumer is asked to opt in.
-    ips("event", "c-1", "sms_consent_recorded", "-f", "disclosure_version=v1")
+    agency.ips("event", "c-1", "sms_consent_recorded", "-f", "disclosure_version=v1")
     wait_for(
         "the opt-in confirmation text",
-        lambda: [m for m in twilio.messages if m.form["To"] == CONSUMER_PHONE],
+        lambda: [m for m in agency.twilio.messages if m.form["To"] == CONSUMER_PHONE],
         DELIVERY_TIMEOUT,
     )
-    assert stack.store.get_consumer("c-1").sms_consent == "pending"  # type: ignore[union-attr]
+    consumer = agency.stack.store.get_consumer("c-1")
+    assert consumer is not None and consumer.sms_consent == "pending"
+    agency.check_each_reminder_went_once()
+    assert len([m for m in agency.twilio.messages if m.form["To"] == CONSUMER_PHONE]) == 1
 
-    # Killed, and started again before c-4 and c-5 are due.
-    assert datetime.now(zone) < second - timedelta(seconds=15), "the first restart took too long"
-    server.stop(signal.SIGKILL)
+
+def test_timers_set_before_temporal_was_killed_fire_after_it_is_back(agency: Agency) -> None:
+    due = agency.refer_all()
+    before = agency.journeys()
+
+    # Killed (SIGKILL: no shutdown at all), and started again before anything is due.
+    agency.server.stop(signal.SIGKILL)
     time.sleep(2)
-    assert worker.alive, f"the worker died when Temporal was killed:\n{worker.log}"
-    server.start()
-    assert _running_journeys(server) == journeys
-    after = {c: json.loads(ips("show", c, "--json")) for c in DUE_AFTER_RESTART}
-    assert after == {c: before[c] for c in DUE_AFTER_RESTART}
-    assert all(_reminder_texts(twilio, c) == [] for c in DUE_AFTER_RESTART)
+    assert agency.worker.alive, f"the worker died when Temporal was killed:\n{agency.worker.log}"
+    agency.server.start()
+    assert agency.now() < due, "the restart took longer than LEAD"
 
-    for consumer_id in DUE_AFTER_RESTART:
-        wait_for(
-            f"{consumer_id}'s reminder, due after Temporal came back",
-            partial(_reminded, twilio, sendgrid, consumer_id),
-            (second - datetime.now(zone)).total_seconds() + DELIVERY_TIMEOUT,
-        )
-    ips("event", "c-4", "first_meeting")
-    c4 = json.loads(ips("show", "c-4", "--json"))
-    assert [e["type"] for e in c4["recent_events"]] == ["referred", "first_meeting"]
-
-    # Each reminder went once, by SMS and by email; the rows say so.
-    time.sleep(2)
-    for consumer_id in CONSUMERS:
-        assert len(_reminder_texts(twilio, consumer_id)) == 1, consumer_id
-        assert len(_reminder_emails(sendgrid, consumer_id)) == 1, consumer_id
-        sent = [
-            (n.kind, n.channel, n.status)
-            for n in stack.store.list_notifications(consumer_id)
-            if n.recipient_id == "es-1"
-        ]
-        assert sorted(sent) == [("due_soon", "email", "sent"), ("due_soon", "sms", "sent")]
-    assert len([m for m in twilio.messages if m.form["To"] == CONSUMER_PHONE]) == 1
-    check_delivered_once(stack.store.list_notifications(), twilio, sendgrid)
+    assert agency.running_journeys() == JOURNEYS
+    assert agency.journeys() == before
+    assert agency.twilio.messages == [] and agency.sendgrid.request_count == 0
+    agency.wait_for_reminders((due - agency.now()).total_seconds() + DELIVERY_TIMEOUT)
+    # An event after the restart is applied.
+    agency.ips("event", "c-2", "first_meeting")
+    shown = json.loads(agency.ips("show", "c-2", "--json"))
+    assert [e["type"] for e in shown["recent_events"]] == ["referred", "first_meeting"]
+    assert shown != before["c-2"]
+    agency.check_each_reminder_went_once()
