@@ -48,6 +48,19 @@ class Served:
         assert [a.status_code for a in answers] == [202] * COPIES, [a.text for a in answers]
         return [a.json() for a in answers]
 
+    async def runs(self, consumer_id: str) -> int:
+        """How many runs of the consumer's journey Temporal lists, once it lists
+        one (its list lags a little behind)."""
+        query = (
+            f"WorkflowType = '{ConsumerJourney.__name__}' AND WorkflowId = 'journey-{consumer_id}'"
+        )
+        for _ in range(50):
+            runs = len([w async for w in self.temporal.client.list_workflows(query)])
+            if runs:
+                return runs
+            await asyncio.sleep(0.2)
+        return 0
+
     async def audit_trail(self, consumer_id: str, headers: Headers) -> list[dict[str, Any]]:
         answer = await self.http.get(f"/consumers/{consumer_id}/events", headers=headers)
         assert answer.status_code == 200, answer.text
@@ -105,10 +118,24 @@ async def test_three_concurrent_copies_of_a_referral_open_one_journey(served: Se
     assert views[0]["phase"] == "referred", views[0]
     assert [e["event_id"] for e in await served.audit_trail("c-2", api.es2)] == ["ref-2"]
     assert [dc.rule for dc in api.store.list_due_contacts("c-2")] == ["first_meeting"]
-    runs = [
-        w
-        async for w in served.temporal.client.list_workflows(
-            f"WorkflowType = '{ConsumerJourney.__name__}' AND WorkflowId = 'journey-c-2'"
-        )
-    ]
-    assert len(runs) == 1
+    assert await served.runs("c-2") == 1
+
+
+async def test_three_concurrent_referrals_without_an_event_id_open_one_journey(
+    served: Served,
+) -> None:
+    api = served.api
+
+    answers = await asyncio.gather(
+        *(served.http.post("/consumers/c-2/referral", headers=api.es2) for _ in range(COPIES))
+    )
+
+    # A double click with no event_id: three referrals, of which the journey
+    # takes the first and refuses the others.
+    assert sorted(a.status_code for a in answers) == [202, 422, 422], [a.text for a in answers]
+    for refused in (a for a in answers if a.status_code == 422):
+        assert refused.json()["error"]["field"] == "type"
+        assert "already open" in refused.json()["error"]["reason"]
+    assert [e["type"] for e in await served.audit_trail("c-2", api.es2)] == ["referred"]
+    assert [dc.rule for dc in api.store.list_due_contacts("c-2")] == ["first_meeting"]
+    assert await served.runs("c-2") == 1

@@ -104,12 +104,21 @@ class Agency:
         return {c: json.loads(self.ips("show", c, "--json")) for c in CONSUMERS}
 
     def running_journeys(self) -> set[str]:
+        """The journeys Temporal lists as running, once it lists them all (its
+        list lags a little behind)."""
+
         async def listed() -> set[str]:
             client = await self.server.connect()
             query = f"WorkflowType = '{ConsumerJourney.__name__}' AND ExecutionStatus = 'Running'"
             return {w.id async for w in client.list_workflows(query)}
 
-        return asyncio.run(listed())
+        running: set[str] = set()
+        for _ in range(50):
+            running = asyncio.run(listed())
+            if running >= JOURNEYS:
+                break
+            time.sleep(0.2)
+        return running
 
     def reminder_texts(self, consumer_id: str) -> list[str]:
         return [
