@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import CursorResult, Engine, Select, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +74,10 @@ from store.records import (
 
 # How long a SQLite writer waits for another thread's transaction to finish.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+# How long opening a PostgreSQL connection may take (libpq's connect_timeout,
+# unless the URL sets one): a server that takes the connection and never
+# answers is reported as down, instead of holding the caller for ever.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
@@ -779,7 +783,7 @@ def _create_engine(url: str) -> Engine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, **engine_options(parsed))
     if backend != "sqlite":
         raise StoreError(
             f"unsupported database URL {parsed.render_as_string()!r}: "
@@ -802,6 +806,16 @@ def _create_engine(url: str) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def engine_options(url: str | URL) -> dict[str, Any]:
+    """What an engine on the database at `url` is made with besides the URL (the
+    sweep scheduler's job store takes them too): on PostgreSQL, the connect
+    timeout, unless the URL sets one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_args": {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}}
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -29,6 +29,7 @@ from temporalio.client import Client
 
 from rules.policy import Policy
 from store import Store
+from store.store import engine_options
 from sweeps.plan import JOB_ID_PREFIX, PlannedSweep, planned_sweeps
 from workflows.client import run_sweep
 
@@ -115,7 +116,13 @@ class SweepScheduler:
         self.policy = policy
         self.refresh_interval = refresh_interval
         self.scheduler = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(url=database_url, tablename=JOB_TABLE)},
+            jobstores={
+                "default": SQLAlchemyJobStore(
+                    url=database_url,
+                    tablename=JOB_TABLE,
+                    engine_options=engine_options(database_url),
+                )
+            },
             executors={"default": SweepExecutor(client, policy)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,

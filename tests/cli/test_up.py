@@ -108,14 +108,19 @@ def ips_up_running(command: list[str], env: dict[str, str]) -> Iterator[RunningI
         assert ready.wait(START_TIMEOUT_SECONDS), "".join(output)
         yield RunningIpsUp(process, output)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
         reader.join(timeout=5)
+
+
+def stop_process(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, then after STOP_TIMEOUT_SECONDS SIGKILL, unless it already ended."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.mark.skipif(
