@@ -22,6 +22,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 TASK_QUEUE = "bench-noop"
+# What `python -m bench._noop` prints once it polls.
+READY = "no-op worker running"
 
 
 @workflow.defn
@@ -116,6 +118,7 @@ async def _main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with noop_worker(client):
+        print(f"{READY} on task queue {TASK_QUEUE}", flush=True)
         await stop.wait()
 
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import math
+import os
 import secrets
 import socket
 import subprocess
@@ -38,13 +39,16 @@ from notifiers import Notifier, RecordingNotifier
 from rules.policy import Policy
 from service import people
 from service.access import LOCAL_ADMIN
-from service.journeys import Services
+from service.errors import Unavailable
+from service.journeys import Services, refer
 from store import Store
 from workflows.search import dev_server_args
 
 T = TypeVar("T")
 
 _STARTED = time.monotonic()
+# The repository root, where `python worker.py` runs.
+ROOT = Path(__file__).resolve().parent.parent
 
 # A team as IPS runs them: 20 consumers a specialist (the default caseload
 # limit, so no caseload warning goes out) and 10 specialists a supervisor.
@@ -320,3 +324,96 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def worker_environment(address: str, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a worker process of the run: this one without its IPS_
+    settings, then Temporal's address and the app database (messages are only
+    logged: no provider settings)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPS_")}
+    environment["IPS_TEMPORAL_ADDRESS"] = address
+    if database_url is not None:
+        environment["IPS_DATABASE_URL"] = database_url
+    return environment
+
+
+@contextlib.asynccontextmanager
+async def worker_process(
+    command: Sequence[str], environment: dict[str, str], log: Path, *, ready: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A worker in its own process (`command`, from the repository root), once its
+    log (`log`) has the line `ready`; stopped with SIGTERM, as `ips up` stops it,
+    on the way out."""
+    with log.open("ab") as out:
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while ready not in log.read_text(errors="replace"):
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{' '.join(command)} did not start; its log: {log}")
+            await asyncio.sleep(0.2)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 60)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+def journey_worker_process(
+    environment: dict[str, str], log: Path
+) -> contextlib.AbstractAsyncContextManager[asyncio.subprocess.Process]:
+    """`python worker.py`: the journeys' worker as `ips up` runs it."""
+    return worker_process(
+        [sys.executable, "worker.py"], environment, log, ready="worker running on task queue"
+    )
+
+
+async def again_if_unanswered(call: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
+    """`call()`, called again while Temporal does not answer in time (an update's
+    wait times out on a loaded machine); for set-up steps that are safe to repeat,
+    like a referral with a fixed event id."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except Unavailable:
+            if attempt == attempts:
+                raise
+            progress(f"  Temporal did not answer in time; trying again ({attempt}/{attempts})")
+            await asyncio.sleep(2 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def refer_for_set_up(ours: Services, n: int) -> None:
+    """Refer consumer `n` as a set-up step: again, with the same event id, while
+    Temporal does not answer in time."""
+    await again_if_unanswered(
+        lambda: refer(ours, LOCAL_ADMIN, consumer_id(n), event_id=f"bench-referral-{n}")
+    )
+
+
+@contextlib.asynccontextmanager
+async def helper_workers(
+    count: int, environment: dict[str, str], folder: Path
+) -> AsyncIterator[None]:
+    """`count` more `python worker.py` processes, to run journeys while they are
+    set up; stopped (all at once) on the way out."""
+    helpers = [
+        journey_worker_process(environment, folder / f"helper-{i}.log") for i in range(count)
+    ]
+    for helper in helpers:
+        await helper.__aenter__()
+    try:
+        yield
+    finally:
+        await asyncio.gather(*(helper.__aexit__(None, None, None) for helper in helpers))

@@ -38,13 +38,14 @@ from bench._stack import (
     dev_server,
     journey_worker,
     progress,
+    refer_for_set_up,
     services,
     table,
     timed_calls,
 )
 from rules.policy import Policy
 from service.access import LOCAL_ADMIN
-from service.journeys import record_event, refer
+from service.journeys import record_event
 
 
 async def events(client: Client, database_url: str, args: argparse.Namespace) -> Timed:
@@ -54,7 +55,7 @@ async def events(client: Client, database_url: str, args: argparse.Namespace) ->
         progress(f"referring {args.journeys:,} consumers (not timed)")
         await timed_calls(
             args.journeys,
-            lambda n: refer(ours, LOCAL_ADMIN, consumer_id(n)),
+            lambda n: refer_for_set_up(ours, n),
             concurrency=args.concurrency,
             what="referrals",
         )
