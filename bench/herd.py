@@ -267,6 +267,7 @@ async def run(args: argparse.Namespace) -> None:
                     label,
                     r["handed"],
                     r["twice"],
+                    r["first"],
                     r["all"],
                     r["p50"],
                     r["p99"],
