@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,7 @@ from workflows.journey import HISTORY_LIMIT, journey_id
 
 TEMPORAL_LIMIT = 51_200
 YEAR_DAYS = 365
+MIN_DAYS = 180
 
 
 @dataclass
@@ -119,7 +121,9 @@ async def run(args: argparse.Namespace) -> None:
     for label, c in chains:
         days = ((c.ended or end[0]) - c.started).total_seconds() / 86400
         days = YEAR_DAYS if label == "baseline" else days
-        per_year = c.events / days * YEAR_DAYS
+        # A journey much shorter than a year says little of one (its first weeks
+        # are its busiest): no per-year figure for it.
+        per_year = c.events / days * YEAR_DAYS if days >= MIN_DAYS else math.nan
         rows.append(
             (label, round(days), len(c.runs), c.events, per_year, c.largest,
              per_year / base_per_year)
@@ -135,14 +139,17 @@ async def run(args: argparse.Namespace) -> None:
             rows,
         )
     )
-    most = max(journeys, key=lambda r: r[4])
+    most = max((r for r in journeys if not math.isnan(r[4])), key=lambda r: r[4])
     largest = max(r[5] for r in journeys)
+    continued = sum(r[2] > 1 for r in journeys)
     print(
-        f"\nThe busiest journey writes {most[4]:,.0f} history events a year "
+        f"\n'per year' scales a journey's events to 365 days; none for a journey of under "
+        f"{MIN_DAYS} days. The busiest journey writes {most[4]:,.0f} history events a year "
         f"({most[4] / base_per_year:.2f}× the daily-timer baseline's {base_per_year:,}). "
-        f"The largest run holds {largest:,} events: a journey continues as new past "
-        f"HISTORY_LIMIT = {HISTORY_LIMIT:,} (or when Temporal suggests it), "
-        f"{TEMPORAL_LIMIT / largest:,.0f}× under Temporal's {TEMPORAL_LIMIT:,}-event limit."
+        f"The largest run holds {largest:,} events, {TEMPORAL_LIMIT / largest:,.0f}× under "
+        f"Temporal's {TEMPORAL_LIMIT:,}-event limit; a journey continues as new once a run "
+        f"passes HISTORY_LIMIT = {HISTORY_LIMIT:,} (or Temporal suggests it), "
+        f"which {continued} of {len(journeys)} did."
     )
 
 
