@@ -70,6 +70,8 @@ ZONES = ("America/New_York", "Europe/London", "Asia/Tokyo")
 CALIBRATION = 30
 # Margin between the set-up's expected end and T.
 MARGIN = timedelta(seconds=45)
+# How much longer than the calibration says the set-up may take.
+SLACK = 1.6
 
 
 class ArrivalNotifier:
@@ -133,7 +135,7 @@ async def ours(client: Client, folder: Path, database_url: str, args: argparse.N
                 concurrency=args.concurrency,
                 what="calibration",
             )
-            expected = timedelta(seconds=n / timed.rate * 1.3)
+            expected = timedelta(seconds=n / timed.rate * SLACK)
             instant = next_minute_after(datetime.now(UTC) + expected + MARGIN)
             policy = herd_policy(instant, zone)
             herd = services(store, client, policy)
@@ -179,7 +181,7 @@ async def baseline(client: Client, args: argparse.Namespace) -> Any:
         concurrency=args.concurrency,
         what="calibration",
     )
-    expected = timedelta(seconds=n / timed.rate * 1.3)
+    expected = timedelta(seconds=n / timed.rate * SLACK)
     instant = datetime.now(UTC) + expected + MARGIN
     progress(
         f"starting {n:,} no-op workflows sleeping until an instant "
