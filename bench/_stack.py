@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlalchemy
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
@@ -39,8 +39,7 @@ from notifiers import Notifier, RecordingNotifier
 from rules.policy import Policy
 from service import people
 from service.access import LOCAL_ADMIN
-from service.errors import Unavailable
-from service.journeys import Services, refer
+from service.journeys import Services, outage, refer
 from store import Store
 from workflows.search import dev_server_args
 
@@ -386,7 +385,11 @@ async def again_if_unanswered(call: Callable[[], Awaitable[T]], *, attempts: int
     for attempt in range(1, attempts + 1):
         try:
             return await call()
-        except Unavailable:
+        except Exception as err:
+            if outage(err) is None and not isinstance(
+                err, WorkflowUpdateRPCTimeoutOrCancelledError
+            ):
+                raise
             if attempt == attempts:
                 raise
             progress(f"  Temporal did not answer in time; trying again ({attempt}/{attempts})")

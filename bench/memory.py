@@ -34,11 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 
 from bench import _noop
 from bench._stack import (
     add_database_flag,
     add_team,
+    again_if_unanswered,
     app_database,
     consumer_id,
     database_label,
@@ -54,8 +56,9 @@ from bench._stack import (
     worker_process,
 )
 from rules.policy import Policy
+from service.access import LOCAL_ADMIN
+from service.journeys import journey
 from store import Store
-from workflows.client import journey_state
 
 # The SDK's default, which worker.py and bench._noop keep.
 MAX_CACHED_WORKFLOWS = 1000
@@ -112,7 +115,9 @@ async def ours(client: Client, folder: Path, database_url: str, args: argparse.N
             progress(f"touching each journey once (a query of its state) in pid {measured.pid}")
             await timed_calls(
                 n,
-                lambda i: journey_state(client, consumer_id(i)),
+                lambda i: again_if_unanswered(
+                    lambda: journey(referrals, LOCAL_ADMIN, consumer_id(i))
+                ),
                 concurrency=args.concurrency,
                 what="queries",
             )
@@ -133,12 +138,18 @@ async def baseline(client: Client, folder: Path, args: argparse.Namespace) -> Me
         progress(f"python -m bench._noop (pid {measured.pid}) idle: {idle / 1024:.0f} MB")
         handles: list[WorkflowHandle[_noop.WaitingWorkflow, None]] = []
 
-        async def start(i: int) -> None:
+        async def start_and_touch(i: int) -> None:
             handle = await client.start_workflow(
-                _noop.WaitingWorkflow.run, id=f"waiting-{i}", task_queue=_noop.TASK_QUEUE
+                _noop.WaitingWorkflow.run,
+                id=f"waiting-{i}",
+                task_queue=_noop.TASK_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
             await handle.execute_update(_noop.WaitingWorkflow.touch, "referred")
             handles.append(handle)
+
+        async def start(i: int) -> None:
+            await again_if_unanswered(lambda: start_and_touch(i))
 
         progress(f"starting {n:,} no-op workflows waiting on a signal, each sent an update")
         await timed_calls(n, start, concurrency=args.concurrency, what="no-op workflows")
@@ -202,8 +213,9 @@ async def run(args: argparse.Namespace) -> None:
     print(
         f"\nMB are resident memory (VmRSS; peak: VmHWM). 'grown' is open minus idle; per "
         f"cached divides it by the {cached:,} workflows the sticky cache holds, per open by "
-        f"all {n:,}. Past {MAX_CACHED_WORKFLOWS:,} open journeys memory stops growing with "
-        f"them; a journey out of the cache is replayed from its history at its next task."
+        f"all {n:,}. Past {MAX_CACHED_WORKFLOWS:,} open workflows a worker keeps the "
+        f"{MAX_CACHED_WORKFLOWS:,} most recently used in its cache; the others are replayed "
+        f"from their history at their next task."
     )
 
 
