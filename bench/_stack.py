@@ -16,7 +16,6 @@ import contextlib
 import functools
 import math
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -27,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlalchemy
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
@@ -41,6 +39,7 @@ from service import people
 from service.access import LOCAL_ADMIN
 from service.journeys import Services, outage, refer
 from store import Store
+from store.scratch import scratch_database
 from workflows.search import dev_server_args
 
 T = TypeVar("T")
@@ -59,6 +58,26 @@ TIMEZONE = "America/New_York"
 def progress(message: str) -> None:
     """A line of progress on stderr, with the seconds since the script started."""
     print(f"[{time.monotonic() - _STARTED:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def parser_of(doc: str | None) -> argparse.ArgumentParser:
+    """The command line of a benchmark, described by the first paragraph of `doc`."""
+    return argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+
+
+def add_concurrency_flag(parser: argparse.ArgumentParser, what: str = "how many") -> None:
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help=f"{what} at a time (default 16)"
+    )
+
+
+def add_setup_workers_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--setup-workers",
+        type=int,
+        default=1,
+        help="`python worker.py` processes that help during the set-up (default 1)",
+    )
 
 
 def add_database_flag(parser: argparse.ArgumentParser) -> None:
@@ -108,13 +127,7 @@ async def dev_server(folder: Path) -> AsyncIterator[DevServer]:
         client = await _connect_when_ready(address, process, folder / "temporal.log")
         yield DevServer(address, client, process)
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop(process, grace=30)
 
 
 async def _connect_when_ready(
@@ -151,23 +164,9 @@ def app_database(folder: Path, server_url: str | None) -> Iterator[str]:
         _upgrade(url)
         yield url
         return
-    server = sqlalchemy.make_url(server_url)
-    name = f"ips_bench_{secrets.token_hex(6)}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = server.set(database=name).render_as_string(hide_password=False)
-            _upgrade(url)
-            yield url
-        finally:
-            with admin.connect() as connection:
-                connection.execute(
-                    sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                )
-    finally:
-        admin.dispose()
+    with scratch_database(server_url, prefix="ips_bench") as url:
+        _upgrade(url)
+        yield url
 
 
 def database_label(url: str) -> str:
@@ -288,6 +287,15 @@ async def timed_calls(
     return Timed(latencies, time.perf_counter() - start)
 
 
+def rate_table(rows: Sequence[tuple[str, Timed]], baseline: Timed) -> str:
+    """Calls per second and their latency, each row's time against the baseline's."""
+    return table(
+        ["path", "per second", "p50 ms", "p99 ms", "× baseline time"],
+        [(label, t.rate, t.p(50) * 1000, t.p(99) * 1000, baseline.rate / t.rate)
+         for label, t in rows],
+    )  # fmt: skip
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """The `q`-th percentile (0-100), nearest rank."""
     ordered = sorted(values)
@@ -360,13 +368,19 @@ async def worker_process(
             await asyncio.sleep(0.2)
         yield process
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 60)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop(process, grace=60)
+
+
+async def stop(process: asyncio.subprocess.Process, *, grace: float) -> None:
+    """SIGTERM, then SIGKILL if it still runs after `grace` seconds."""
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
 
 
 def journey_worker_process(

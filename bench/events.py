@@ -30,6 +30,7 @@ from temporalio.client import Client, WorkflowHandle
 from bench import _noop
 from bench._stack import (
     Timed,
+    add_concurrency_flag,
     add_database_flag,
     add_team,
     app_database,
@@ -37,10 +38,11 @@ from bench._stack import (
     database_label,
     dev_server,
     journey_worker,
+    parser_of,
     progress,
+    rate_table,
     refer_for_set_up,
     services,
-    table,
     timed_calls,
 )
 from rules.policy import Policy
@@ -104,25 +106,15 @@ async def run(args: argparse.Namespace) -> None:
         f"database on {database_label(database_url)}, the worker in the same process\n"
     )
     rows = [("record_event (service.journeys)", ours), ("no-op update (baseline)", baseline)]
-    print(
-        table(
-            ["path", "per second", "p50 ms", "p99 ms", "× baseline time"],
-            [
-                (label, t.rate, t.p(50) * 1000, t.p(99) * 1000, baseline.rate / t.rate)
-                for label, t in rows
-            ],
-        )
-    )
+    print(rate_table(rows, baseline))
     print(f"\nAn event takes {baseline.rate / ours.rate:.1f}× the time of a no-op update.")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = parser_of(__doc__)
     parser.add_argument("--journeys", type=int, default=50, help="open journeys (default 50)")
     parser.add_argument("--events", type=int, default=500, help="how many (default 500)")
-    parser.add_argument(
-        "--concurrency", type=int, default=16, help="how many at a time (default 16)"
-    )
+    add_concurrency_flag(parser)
     add_database_flag(parser)
     asyncio.run(run(parser.parse_args()))
 

@@ -45,13 +45,16 @@ from temporalio.client import Client
 
 from bench import _noop
 from bench._stack import (
+    add_concurrency_flag,
     add_database_flag,
+    add_setup_workers_flag,
     add_team,
     app_database,
     database_label,
     dev_server,
     helper_workers,
     journey_worker,
+    parser_of,
     percentile,
     progress,
     refer_for_set_up,
@@ -288,17 +291,10 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = parser_of(__doc__)
     parser.add_argument("--reminders", type=int, default=300, help="how many (default 300)")
-    parser.add_argument(
-        "--concurrency", type=int, default=16, help="referrals at a time in the set-up (default 16)"
-    )
-    parser.add_argument(
-        "--setup-workers",
-        type=int,
-        default=1,
-        help="`python worker.py` processes that help during the set-up (default 1)",
-    )
+    add_concurrency_flag(parser, "referrals in the set-up")
+    add_setup_workers_flag(parser)
     add_database_flag(parser)
     asyncio.run(run(parser.parse_args()))
 

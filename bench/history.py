@@ -38,7 +38,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from bench import _noop
-from bench._stack import progress, table
+from bench._stack import parser_of, progress, table
 from simulate import load_scenario, run_scenario
 from workflows.journey import HISTORY_LIMIT, journey_id
 
@@ -154,7 +154,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = parser_of(__doc__)
     parser.add_argument(
         "--scenario",
         type=Path,

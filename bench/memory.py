@@ -38,7 +38,9 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from bench import _noop
 from bench._stack import (
+    add_concurrency_flag,
     add_database_flag,
+    add_setup_workers_flag,
     add_team,
     again_if_unanswered,
     app_database,
@@ -47,6 +49,7 @@ from bench._stack import (
     dev_server,
     helper_workers,
     journey_worker_process,
+    parser_of,
     progress,
     refer_for_set_up,
     services,
@@ -220,15 +223,10 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = parser_of(__doc__)
     parser.add_argument("--journeys", type=int, default=2000, help="how many (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="at a time (default 16)")
-    parser.add_argument(
-        "--setup-workers",
-        type=int,
-        default=1,
-        help="`python worker.py` processes that help during the set-up (default 1)",
-    )
+    add_concurrency_flag(parser)
+    add_setup_workers_flag(parser)
     add_database_flag(parser)
     asyncio.run(run(parser.parse_args()))
 

@@ -30,6 +30,7 @@ from temporalio.client import Client
 from bench import _noop
 from bench._stack import (
     Timed,
+    add_concurrency_flag,
     add_database_flag,
     add_team,
     app_database,
@@ -37,9 +38,10 @@ from bench._stack import (
     database_label,
     dev_server,
     journey_worker,
+    parser_of,
     progress,
+    rate_table,
     services,
-    table,
     timed_calls,
 )
 from rules.policy import Policy
@@ -103,15 +105,7 @@ async def run(args: argparse.Namespace) -> None:
         ("no-op workflow start (baseline)", bare),
         ("no-op start + no-op update", updated),
     ]
-    print(
-        table(
-            ["path", "per second", "p50 ms", "p99 ms", "× baseline time"],
-            [
-                (label, t.rate, t.p(50) * 1000, t.p(99) * 1000, bare.rate / t.rate)
-                for label, t in rows
-            ],
-        )
-    )
+    print(rate_table(rows, bare))
     print(
         f"\nA referral takes {bare.rate / ours.rate:.1f}× the time of a bare start and "
         f"{updated.rate / ours.rate:.1f}× that of a no-op start + update."
@@ -119,11 +113,9 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = parser_of(__doc__)
     parser.add_argument("--referrals", type=int, default=500, help="how many (default 500)")
-    parser.add_argument(
-        "--concurrency", type=int, default=16, help="how many at a time (default 16)"
-    )
+    add_concurrency_flag(parser)
     add_database_flag(parser)
     asyncio.run(run(parser.parse_args()))
 
