@@ -1,7 +1,7 @@
 """Reminder herd: N reminders due at the same "08:00", handed to a fake provider;
 how late they are, against N bare workflows woken at one instant.
 
-    .venv/bin/python -m bench.herd [--reminders 300] [--concurrency 16] [--setup-workers 1]
+    .venv/bin/python -m bench.herd [--reminders 200] [--concurrency 16] [--setup-workers 1]
         [--database-url postgresql+psycopg://root@127.0.0.1:5432/test]
     .venv/bin/python -m bench.herd --reminders 5000     # the issue's figure
 
@@ -292,7 +292,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = parser_of(__doc__)
-    parser.add_argument("--reminders", type=int, default=300, help="how many (default 300)")
+    parser.add_argument("--reminders", type=int, default=200, help="how many (default 200)")
     add_concurrency_flag(parser, "referrals in the set-up")
     add_setup_workers_flag(parser)
     add_database_flag(parser)

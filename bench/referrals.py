@@ -1,7 +1,7 @@
 """Referral throughput: journeys started per second through the real path,
 against a bare no-op workflow started as many times, as many at a time.
 
-    .venv/bin/python -m bench.referrals [--referrals 500] [--concurrency 16]
+    .venv/bin/python -m bench.referrals [--referrals 200] [--concurrency 16]
         [--database-url postgresql+psycopg://root@127.0.0.1:5432/test]
 
 "Ours" is `service.journeys.refer`, what `ips refer` and POST /consumers/{id}/
@@ -114,7 +114,7 @@ async def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = parser_of(__doc__)
-    parser.add_argument("--referrals", type=int, default=500, help="how many (default 500)")
+    parser.add_argument("--referrals", type=int, default=200, help="how many (default 200)")
     add_concurrency_flag(parser)
     add_database_flag(parser)
     asyncio.run(run(parser.parse_args()))
