@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 # What mypy checks: the packages and top-level modules that exist so far.
-TYPED := $(wildcard rules workflows activities notifiers store simulate cli service api feeds reports sweeps codec config worker.py temporal_client.py)
+TYPED := $(wildcard rules workflows activities notifiers store simulate cli service api feeds reports sweeps codec config bench worker.py temporal_client.py)
 
 PG_HOST := 127.0.0.1
 PG_PORT := 5432

@@ -9,7 +9,7 @@ import json
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
@@ -46,6 +46,7 @@ from workflows.client import assignment_check, send_event, start_sweep
 from workflows.journey import ConsumerJourney, journey_id
 
 Echo = Callable[[str], None]
+AtEnd = Callable[[WorkflowEnvironment], Awaitable[None]]
 
 # The simulation's database, left in the output folder for `ips report`:
 # IPS_DATABASE_URL=sqlite:///DIR/ips.db.
@@ -61,13 +62,19 @@ class SimulationSummary:
 
 
 async def run_scenario(
-    scenario_path: Path, out_dir: Path, *, echo: Echo | None = None
+    scenario_path: Path,
+    out_dir: Path,
+    *,
+    echo: Echo | None = None,
+    at_end: AtEnd | None = None,
 ) -> SimulationSummary:
     """Run a scenario file and write due_contacts.json, notifications.json,
     journeys.json, the calendar feeds (feeds/<specialist id>.ics,
     feeds/team-<supervisor id>.ics) and the simulation's database (ips.db, for
     `ips report`) to `out_dir`. Raises `ScenarioError` for an
-    invalid scenario."""
+    invalid scenario. `at_end`, if given, is awaited with the test server's
+    environment at the end of `until`, before the server stops (bench/history.py
+    reads the journeys' histories there)."""
     say: Echo = echo or (lambda _line: None)
     scenario = load_scenario(Path(scenario_path))
     out_dir = Path(out_dir)
@@ -77,7 +84,7 @@ async def run_scenario(
         try:
             store.upgrade()
             _load_people(store, scenario)
-            views = await _run(scenario, store, say)
+            views = await _run(scenario, store, say, at_end)
             _write_outputs(scenario, store, views, out_dir)
             due = Counter(dc.status for dc in store.list_due_contacts())
             sent = Counter(n.kind for n in store.list_notifications())
@@ -107,7 +114,9 @@ def _load_people(store: Store, scenario: Scenario) -> None:
         store.upsert_consumer(consumer_record(consumer))
 
 
-async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, JourneyView | None]:
+async def _run(
+    scenario: Scenario, store: Store, say: Echo, at_end: AtEnd | None = None
+) -> dict[str, JourneyView | None]:
     activities = JourneyActivities(store, RecordingNotifier(), agency_settings(scenario.agency))
     # The app's own data converter (encrypting with IPS_ENCRYPTION_KEYS): the
     # journeys run as they do in production.
@@ -139,7 +148,10 @@ async def _run(scenario: Scenario, store: Store, say: Echo) -> dict[str, Journey
                             )
                 await _sleep_until(env, scenario.end)
                 say(f"{_local(scenario, scenario.end)}  end of {scenario.until.isoformat()}")
-                return {c.id: await _final_view(env.client, c.id) for c in scenario.consumers}
+                views = {c.id: await _final_view(env.client, c.id) for c in scenario.consumers}
+                if at_end is not None:
+                    await at_end(env)
+                return views
 
 
 def _timeline(

@@ -14,16 +14,15 @@ journeys' search attributes registered (`workflows.search`), as `ips up` and
 """
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import temporal_client
+from store.scratch import scratch_database
 from workflows.search import dev_server_args
 
 POSTGRES_URL_VARIABLE = "IPS_TEST_POSTGRES_URL"
@@ -72,23 +71,5 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     server_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not server_url:
         pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: no PostgreSQL server to test against")
-    yield from _fresh_postgres_database(server_url)
-
-
-def _fresh_postgres_database(server_url: str) -> Iterator[str]:
-    url = sqlalchemy.make_url(server_url)
-    name = f"ips_t_{secrets.token_hex(8)}"
-    admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            # FORCE: engines the test left open must not keep the database alive.
-            with admin.connect() as connection:
-                connection.execute(
-                    sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                )
-    finally:
-        admin.dispose()
+    with scratch_database(server_url, prefix="ips_t") as url:
+        yield url
