@@ -166,8 +166,8 @@ def scenario(consumers: int, specialists: int, days: int = 365) -> dict[str, Any
                 "sms_consent": "none",
             }
         )
-        events += _consumer_events(n, cid, es["id"], n)
-    zone_of = {p["id"]: ZoneInfo(p["timezone"]) for p in people}
+        events += _consumer_events(n, cid, str(es["id"]), n)
+    zone_of = {str(p["id"]): ZoneInfo(str(p["timezone"])) for p in people}
     events.sort(
         key=lambda e: datetime.fromisoformat(e["at"]).replace(tzinfo=zone_of[e["consumer"]])
     )
