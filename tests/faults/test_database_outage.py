@@ -45,10 +45,11 @@ from rules.policy import Policy
 from service.errors import Unavailable
 from service.journeys import Services, available
 from store import Store
+from store.scratch import scratch_database
 from store.store import POSTGRES_CONNECT_TIMEOUT_SECONDS
 from tests.activities.test_outbox import REMINDER, _people
 from tests.api.conftest import TZ, Api, Clock, bootstrap_admin, set_up_agency
-from tests.conftest import POSTGRES_URL_VARIABLE, _fresh_postgres_database
+from tests.conftest import POSTGRES_URL_VARIABLE
 from tests.e2e.test_messaging import ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID
 from tests.faults.infra import (
     HOST,
@@ -76,7 +77,8 @@ def postgres_url() -> Iterator[str]:
     server_url = os.environ.get(POSTGRES_URL_VARIABLE)
     if not server_url:
         pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set: no PostgreSQL server to cut off")
-    yield from _fresh_postgres_database(server_url)
+    with scratch_database(server_url, prefix="ips_t") as url:
+        yield url
 
 
 def _through(url: str, proxy: TcpProxy) -> str:
