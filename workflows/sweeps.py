@@ -34,21 +34,9 @@ _RETRY = RetryPolicy(
 )
 
 
-# Sweeps started after this patch run their one activity as a local activity:
-# in the worker that runs the workflow, with no task of its own on the server.
-# A sweep is short and its activity sends through the outbox (at most once),
-# so nothing is gained by scheduling it apart; half of a sweep's round trips
-# to the server are saved (docs/benchmarks.md).
-LOCAL_ACTIVITY_PATCH = "sweeps-local-activity"
-
-
 async def _sweep(
     method: Callable[[SweepActivities, SweepInput], SweepResult], data: SweepInput
 ) -> SweepResult:
-    if workflow.patched(LOCAL_ACTIVITY_PATCH):
-        return await workflow.execute_local_activity_method(
-            method, data, start_to_close_timeout=timedelta(seconds=60), retry_policy=_RETRY
-        )
     return await workflow.execute_activity_method(
         method, data, start_to_close_timeout=timedelta(seconds=60), retry_policy=_RETRY
     )

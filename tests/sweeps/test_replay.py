@@ -1,8 +1,7 @@
 """Replay: the sweep workflows stay deterministic for histories already recorded.
 
 Each sweep's history is saved under tests/workflows/histories/sweep_<sweep>.json
-(recorded before the `sweeps-local-activity` patch) and sweep_<sweep>_local_activity.json
-(after it), added with IPS_REFRESH_HISTORIES=1 as tests/workflows/test_replay.py says,
+(refresh with IPS_REFRESH_HISTORIES=1, as tests/workflows/test_replay.py says)
 and replayed by the current code; a fresh run's history is replayed too.
 """
 
@@ -12,7 +11,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
 from activities.sweeps import SWEEPS, sweep_id
@@ -44,17 +42,8 @@ async def test_a_sweeps_history_replays(sweeps: Sweeps, sweep: str) -> None:
         "2041-W11" if "week" in sweep or "nudge" in sweep else "2041-03-11",
     )
     history = await h.env.client.get_workflow_handle(workflow_id).fetch_history()
-    # Since the `sweeps-local-activity` patch the activity runs as a local
-    # activity: no activity task of its own on the server.
-    kinds = {EventType.Name(event.event_type) for event in history.events}
-    assert "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED" not in kinds
-    assert "EVENT_TYPE_MARKER_RECORDED" in kinds
-    save_history(f"sweep_{sweep}_local_activity", history)
+    save_history(f"sweep_{sweep}", history)
 
-    # Recorded before the patch (an activity task), and after it.
-    saved = [f"sweep_{sweep}.json", f"sweep_{sweep}_local_activity.json"]
-    histories = [history] + [
-        WorkflowHistory.from_json(workflow_id, (HISTORIES_DIR / name).read_text(encoding="utf-8"))
-        for name in saved
-    ]
+    saved = HISTORIES_DIR / f"sweep_{sweep}.json"
+    histories = [history, WorkflowHistory.from_json(workflow_id, saved.read_text(encoding="utf-8"))]
     assert await _replay(h, histories) == {}

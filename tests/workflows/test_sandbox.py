@@ -34,14 +34,7 @@ ALLOWED_IMPORTS = {
     "activities.sweeps": None,  # the sweeps' activities and their input: any name
 }
 # What its code may call.
-ALLOWED_CALLS = {
-    "timedelta",
-    "RetryPolicy",
-    "_sweep",
-    "workflow.patched",
-    "workflow.execute_activity_method",
-    "workflow.execute_local_activity_method",
-}
+ALLOWED_CALLS = {"timedelta", "RetryPolicy", "_sweep", "workflow.execute_activity_method"}
 
 
 def _called_name(call: ast.Call) -> str:
