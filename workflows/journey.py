@@ -46,14 +46,29 @@ _RETRY = RetryPolicy(
     non_retryable_error_types=["UnknownPerson"],
 )
 
+# The activities that send beat before each message they hand over: a worker
+# killed during a provider call has its sends retried this long after its last
+# beat, not a whole start-to-close timeout later. Longer than one provider call
+# may take (each notifier gives up after 10 s to connect and 10 s to read).
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 
 
-async def _activity(method: Callable[[JourneyActivities, _A], _R], arg: _A) -> _R:
+async def _activity(
+    method: Callable[[JourneyActivities, _A], _R],
+    arg: _A,
+    *,
+    heartbeat_timeout: timedelta | None = None,
+) -> _R:
     """Run one of the journey's activities, retried until the store or provider answers."""
     return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=timedelta(seconds=60), retry_policy=_RETRY
+        method,
+        arg,
+        start_to_close_timeout=timedelta(seconds=60),
+        heartbeat_timeout=heartbeat_timeout,
+        retry_policy=_RETRY,
     )
 
 
@@ -234,12 +249,16 @@ class ConsumerJourney:
             )
         if not (effects.reminders or effects.texts):
             return
+        beat = SEND_HEARTBEAT_TIMEOUT
         outcomes = await asyncio.gather(
             *[
-                _activity(JourneyActivities.send_staff_reminder, reminder)
+                _activity(JourneyActivities.send_staff_reminder, reminder, heartbeat_timeout=beat)
                 for reminder in effects.reminders
             ],
-            *[_activity(JourneyActivities.send_consumer_text, text) for text in effects.texts],
+            *[
+                _activity(JourneyActivities.send_consumer_text, text, heartbeat_timeout=beat)
+                for text in effects.texts
+            ],
         )
         for outcome in outcomes[len(effects.reminders) :]:
             # None in histories recorded before texts reported their outcome.
