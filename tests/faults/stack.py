@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -155,6 +155,14 @@ def worker_process(environment: dict[str, str], log: Path) -> Iterator[WorkerPro
         yield worker
     finally:
         worker.stop()
+
+
+async def until(what: str, check: Callable[[], bool], timeout: float) -> None:
+    """Wait (without blocking the event loop) until `check()`; fails naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"gave up waiting for {what} after {timeout:.0f} s"
+        await asyncio.sleep(0.5)
 
 
 def environment(**settings: str) -> dict[str, str]:
