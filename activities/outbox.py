@@ -66,15 +66,8 @@ class Outbox:
                 return found
         elif stored.status != "pending" or not self.store.start_sending(key):
             return stored.status  # sent (or settled) by an earlier attempt
-        message = OutgoingMessage(
-            channel=record.channel,
-            to=address,
-            body=record.body,
-            subject=record.subject,
-            idempotency_key=key,
-        )
         try:
-            delivery = self.notifier.send(message)
+            delivery = self.notifier.send(_message(record, address))
         except NotifierError as err:
             if err.retryable:
                 if not (err.maybe_taken and sent is not None):
@@ -111,14 +104,7 @@ class Outbox:
                 "asked again later",
                 retryable=True,
             )
-        message = OutgoingMessage(
-            channel=stored.channel,
-            to=address,
-            body=stored.body,
-            subject=stored.subject,
-            idempotency_key=key,
-        )
-        for delivery in sent.find_sent(message, since=began - CLOCK_SKEW):
+        for delivery in sent.find_sent(_message(stored, address), since=began - CLOCK_SKEW):
             if delivery.provider_id is None:
                 continue
             # A message of the same text to the same person may be another row's.
@@ -139,3 +125,13 @@ class Outbox:
             key,
         )
         return None
+
+
+def _message(record: NotificationRecord, address: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        channel=record.channel,
+        to=address,
+        body=record.body,
+        subject=record.subject,
+        idempotency_key=record.idempotency_key,
+    )
