@@ -387,10 +387,6 @@ class JourneyActivities:
     def _deliver(self, record: NotificationRecord, address: str) -> str:
         """Send through the outbox (at most once); a text the provider refuses
         because the consumer unsubscribed makes their consent `opted_out`."""
-        if activity.in_activity():
-            # Alive before each message: Temporal retries a dead worker's send
-            # after the heartbeat timeout (`workflows.journey`).
-            activity.heartbeat()
         consumer_id = record.consumer_id
         on_opted_out = None
         if record.recipient_role == "consumer" and consumer_id:

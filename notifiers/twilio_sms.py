@@ -188,8 +188,10 @@ class TwilioSmsNotifier:
         self._messaging_service_sid = messaging_service_sid or None
         self._from_number = from_number or None
         self._status_callback = status_callback or None
-        # `timeout` is each of connecting and reading; the rest is slack.
-        self.send_timeout = timedelta(seconds=3 * timeout)
+        # `timeout` is each of connecting and reading, plus slack; shorter than
+        # an attempt of the journeys' sends (`workflows.journey.SEND_TIMEOUT`),
+        # so that the retry of a dead worker's send finds the call over.
+        self.send_timeout = timedelta(seconds=2 * timeout + 5)
         self.http_client = TwilioHttpClient(timeout=timeout)
         # Settings come from IPS_* only: the SDK's own TWILIO_* variables (region,
         # edge) would silently send to another host.

@@ -46,11 +46,17 @@ _RETRY = RetryPolicy(
     non_retryable_error_types=["UnknownPerson"],
 )
 
-# The activities that send beat before each message they hand over: a worker
-# killed during a provider call has its sends retried this long after its last
-# beat, not a whole start-to-close timeout later. Longer than one provider call
-# may take (each notifier gives up after 10 s to connect and 10 s to read).
-SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
+# How long one attempt of an activity may take before Temporal tries again:
+# after a worker died, its activities are retried on another this much later.
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# The sends' attempts are shorter, so that a reminder whose worker was killed
+# mid-send goes out soon. One attempt sends to each of the reminder's
+# recipients, usually in well under a second each; if a provider hangs (each
+# notifier gives up after 10 s to connect and 10 s to read), the next attempt
+# carries on from where this one stopped (the outbox). Not a heartbeat
+# timeout: with one, `ips simulate` (on Temporal's time-skipping test server)
+# stalled part-way through a scenario, now and then.
+SEND_TIMEOUT = timedelta(seconds=30)
 
 _A = TypeVar("_A")
 _R = TypeVar("_R")
@@ -60,15 +66,11 @@ async def _activity(
     method: Callable[[JourneyActivities, _A], _R],
     arg: _A,
     *,
-    heartbeat_timeout: timedelta | None = None,
+    timeout: timedelta = ACTIVITY_TIMEOUT,
 ) -> _R:
     """Run one of the journey's activities, retried until the store or provider answers."""
     return await workflow.execute_activity_method(
-        method,
-        arg,
-        start_to_close_timeout=timedelta(seconds=60),
-        heartbeat_timeout=heartbeat_timeout,
-        retry_policy=_RETRY,
+        method, arg, start_to_close_timeout=timeout, retry_policy=_RETRY
     )
 
 
@@ -249,14 +251,13 @@ class ConsumerJourney:
             )
         if not (effects.reminders or effects.texts):
             return
-        beat = SEND_HEARTBEAT_TIMEOUT
         outcomes = await asyncio.gather(
             *[
-                _activity(JourneyActivities.send_staff_reminder, reminder, heartbeat_timeout=beat)
+                _activity(JourneyActivities.send_staff_reminder, reminder, timeout=SEND_TIMEOUT)
                 for reminder in effects.reminders
             ],
             *[
-                _activity(JourneyActivities.send_consumer_text, text, heartbeat_timeout=beat)
+                _activity(JourneyActivities.send_consumer_text, text, timeout=SEND_TIMEOUT)
                 for text in effects.texts
             ],
         )

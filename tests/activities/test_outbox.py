@@ -92,7 +92,8 @@ def store(database_url: str) -> Iterator[Store]:
 
 
 # How long after an attempt began the outbox takes it to be over (in production
-# three times Twilio's 10-second timeouts): the tests' dead attempts are.
+# 25 s, after Twilio's 10-second timeouts to connect and to read): the tests'
+# dead attempts are.
 SEND_TIMEOUT = 0.5
 
 

@@ -8,7 +8,7 @@ clock; the fake takes each text but holds its answer, so when the worker is
 killed every one of its sending threads is inside a Twilio call, and the rest
 of the reminders have not been handed to Twilio yet. Then the fake answers
 (to no one), a new worker starts, and Temporal retries the dead worker's
-sends once their heartbeat times out.
+sends once their attempt times out (`workflows.journey.SEND_TIMEOUT`).
 
 What is not tested here, because no test can make it happen on purpose: the
 worker dying after the outbox committed `sending` and before the request left
@@ -45,7 +45,7 @@ from tests.faults.stack import (
     worker_process,
 )
 from tests.notifiers.fake_twilio import FakeTwilio
-from workflows.journey import SEND_HEARTBEAT_TIMEOUT
+from workflows.journey import SEND_TIMEOUT
 
 CONSUMERS = 30
 # Time to start the worker and refer the consumers before their reminders are due.
@@ -108,7 +108,7 @@ def _kill_while_sending(
     assert Counter(outbox.values())["sending"] == in_calls
 
     with worker_process(settings, tmp_path / "worker-2.log") as second:
-        settle = SEND_HEARTBEAT_TIMEOUT.total_seconds() + 90
+        settle = SEND_TIMEOUT.total_seconds() + 90
 
         def settled() -> bool:
             rows = reminders_due(store, consumers, moment.at)
@@ -127,11 +127,13 @@ def _kill_while_sending(
     texts = Counter(callback_key(m.form["StatusCallback"]) for m in fake.messages)
     assert texts == Counter({n.idempotency_key: 1 for n in rows}), "missing or twice"
     for n in rows:
-        [text] = [
-            m for m in fake.messages if callback_key(m.form["StatusCallback"]) == n.idempotency_key
+        # The row has the SID Twilio gave the one text of its key.
+        [answer] = [
+            a
+            for a in fake.answers
+            if callback_key(a.request.form["StatusCallback"]) == n.idempotency_key
         ]
-        assert text.form["Body"] == n.body
-        assert n.provider_id in {a.sid for a in fake.answers}
+        assert (answer.request.form["Body"], answer.sid) == (n.body, n.provider_id)
     assert "Traceback" not in log
 
 
