@@ -82,6 +82,10 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=[*activities.all(), *sweeps.all()],
         activity_executor=executor,
+        # No more activities taken than threads to run them: the time one waits
+        # for a thread counts against its timeout, and a herd of reminders would
+        # have sends retried while they wait (the SDK reads the same attribute).
+        max_concurrent_activities=executor._max_workers,
         workflow_runner=_workflow_runner(),
         graceful_shutdown_timeout=timedelta(seconds=30),
         interceptors=interceptors,

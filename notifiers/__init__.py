@@ -1,6 +1,6 @@
 """Ways of delivering messages: one `Notifier` interface, one module per provider."""
 
-from notifiers.base import Delivery, Notifier, NotifierError, OutgoingMessage
+from notifiers.base import Delivery, Notifier, NotifierError, OutgoingMessage, SentMessages
 from notifiers.console import ConsoleNotifier, RecordingNotifier
 
 __all__ = [
@@ -10,4 +10,5 @@ __all__ = [
     "NotifierError",
     "OutgoingMessage",
     "RecordingNotifier",
+    "SentMessages",
 ]

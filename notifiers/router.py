@@ -23,7 +23,11 @@ class ChannelRouter:
         self._fallback = fallback
 
     def send(self, message: OutgoingMessage) -> Delivery:
-        return self._by_channel.get(message.channel, self._fallback).send(message)
+        return self.for_channel(message.channel).send(message)
+
+    def for_channel(self, channel: str) -> Notifier:
+        """The notifier messages on `channel` go to."""
+        return self._by_channel.get(channel, self._fallback)
 
 
 def notifier_from_settings(settings: Settings) -> Notifier:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -72,14 +73,25 @@ _AUTH_TOKEN = re.compile(r"[0-9a-fA-F]{32}")
 _MESSAGING_SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
+# How many of the recipient's latest messages `find_sent` reads: one page.
+LOOKUP_PAGE = 50
+
 
 class TwilioSmsError(NotifierError):
     """A text Twilio did not accept. `code` is Twilio's error code, when it gave one."""
 
     def __init__(
-        self, message: str, *, retryable: bool, code: int | None = None, status: int | None = None
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: int | None = None,
+        status: int | None = None,
+        maybe_taken: bool = False,
     ) -> None:
-        super().__init__(message, retryable=retryable, opted_out=code == UNSUBSCRIBED)
+        super().__init__(
+            message, retryable=retryable, opted_out=code == UNSUBSCRIBED, maybe_taken=maybe_taken
+        )
         self.code = code
         self.status = status
 
@@ -176,6 +188,10 @@ class TwilioSmsNotifier:
         self._messaging_service_sid = messaging_service_sid or None
         self._from_number = from_number or None
         self._status_callback = status_callback or None
+        # `timeout` is each of connecting and reading, plus slack; shorter than
+        # an attempt of the journeys' sends (`workflows.journey.SEND_TIMEOUT`),
+        # so that the retry of a dead worker's send finds the call over.
+        self.send_timeout = timedelta(seconds=2 * timeout + 5)
         self.http_client = TwilioHttpClient(timeout=timeout)
         # Settings come from IPS_* only: the SDK's own TWILIO_* variables (region,
         # edge) would silently send to another host.
@@ -231,8 +247,15 @@ class TwilioSmsNotifier:
             )
         except (TwilioRestException, TwilioServiceException) as err:
             failure = _refused(key, status=err.status, code=err.code)
+        except requests.ConnectTimeout:
+            failure = TwilioSmsError(
+                f"sms {key}: Twilio could not be reached in time", retryable=True
+            )
         except requests.Timeout:
-            failure = TwilioSmsError(f"sms {key}: Twilio did not answer in time", retryable=True)
+            # The request went out: Twilio may have taken the message.
+            failure = TwilioSmsError(
+                f"sms {key}: Twilio did not answer in time", retryable=True, maybe_taken=True
+            )
         except requests.RequestException as err:
             failure = TwilioSmsError(
                 f"sms {key}: Twilio could not be reached ({type(err).__name__})", retryable=True
@@ -240,6 +263,38 @@ class TwilioSmsNotifier:
         else:
             log.info("sms %s accepted by Twilio as %s", key, created.sid)
             return Delivery(provider_id=created.sid, status="sent")
+        raise failure
+
+    def find_sent(self, message: OutgoingMessage, since: datetime) -> list[Delivery]:
+        """The texts to `message.to` with its body that Twilio created since
+        `since`, newest first, among the recipient's latest LOOKUP_PAGE messages.
+
+        Not filtered by DateSent: a text Twilio still has queued has none yet.
+        A body Twilio prefixed (a trial account's note) still counts.
+        """
+        key = message.idempotency_key
+        failure: TwilioSmsError
+        try:
+            listed = self._client.api.v2010.accounts(self._account_sid).messages.list(
+                to=message.to, limit=LOOKUP_PAGE, page_size=LOOKUP_PAGE
+            )
+        except (TwilioRestException, TwilioServiceException) as err:
+            failure = _refused(key, status=err.status, code=err.code, asking=True)
+        except requests.RequestException as err:
+            failure = TwilioSmsError(
+                f"sms {key}: Twilio could not be asked for its messages ({type(err).__name__})",
+                retryable=True,
+            )
+        else:
+            return [
+                Delivery(provider_id=m.sid, status=OUTBOX_STATUSES.get(m.status or "", "sent"))
+                for m in listed
+                if m.sid
+                and m.body is not None
+                and m.body.endswith(message.body)
+                and m.date_created is not None
+                and m.date_created >= since
+            ]
         raise failure
 
     def _status_callback_for(self, key: str) -> str | object:
@@ -259,12 +314,15 @@ def error_words(code: int | None) -> str:
     return f"{what}: {words}" if words else what
 
 
-def _refused(key: str, *, status: int, code: int | None) -> TwilioSmsError:
+def _refused(key: str, *, status: int, code: int | None, asking: bool = False) -> TwilioSmsError:
     retryable = status == 429 or status >= 500
     detail = error_words(code)
-    verb = "could not take" if retryable else "refused"
+    if asking:
+        what = "did not list its messages to the recipient"
+    else:
+        what = f"{'could not take' if retryable else 'refused'} the message"
     return TwilioSmsError(
-        f"sms {key}: Twilio {verb} the message ({detail}, HTTP {status})",
+        f"sms {key}: Twilio {what} ({detail}, HTTP {status})",
         retryable=retryable,
         code=code,
         status=status,

@@ -496,6 +496,37 @@ class Store:
             )
             return bool(cast(CursorResult[Any], result).rowcount)
 
+    def resume_sending(self, key: str, *, began_before: datetime) -> bool:
+        """Take over a notification left `sending` without a provider id by an
+        attempt that began before `began_before` (so is over: it died, or gave
+        up on the provider): its `updated_at` becomes now, the start of this
+        attempt. False when it is not such a row, or another attempt took it
+        over first; then this one must not hand it to the provider."""
+        _check_aware(began_before, "began_before")
+        with self._write() as s:
+            result = s.execute(
+                update(Notification)
+                .where(
+                    Notification.idempotency_key == key,
+                    Notification.status == "sending",
+                    Notification.provider_id.is_(None),
+                    Notification.updated_at < began_before,
+                )
+                .values(updated_at=datetime.now(UTC))
+            )
+            return bool(cast(CursorResult[Any], result).rowcount)
+
+    def notification_of_provider_id(
+        self, channel: str, provider_id: str
+    ) -> NotificationRecord | None:
+        """The outbox row of `channel` whose message the provider knows as `provider_id`."""
+        query = select(Notification).where(
+            Notification.channel == channel, Notification.provider_id == provider_id
+        )
+        with self._reads() as s:
+            row = s.scalars(query).first()
+            return None if row is None else _record(NotificationRecord, row)
+
     def finish_sending(self, key: str, *, status: str, provider_id: str | None) -> None:
         """Record the provider's answer to the call `start_sending` allowed. A
         delivery report that arrived first (by the key in its callback URL) is

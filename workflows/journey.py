@@ -46,14 +46,31 @@ _RETRY = RetryPolicy(
     non_retryable_error_types=["UnknownPerson"],
 )
 
+# How long one attempt of an activity may take before Temporal tries again:
+# after a worker died, its activities are retried on another this much later.
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# The sends' attempts are shorter, so that a reminder whose worker was killed
+# mid-send goes out soon. One attempt sends to each of the reminder's
+# recipients, usually in well under a second each; if a provider hangs (each
+# notifier gives up after 10 s to connect and 10 s to read), the next attempt
+# carries on from where this one stopped (the outbox). Not a heartbeat
+# timeout: with one, `ips simulate` (on Temporal's time-skipping test server)
+# stalled part-way through a scenario, now and then.
+SEND_TIMEOUT = timedelta(seconds=30)
+
 _A = TypeVar("_A")
 _R = TypeVar("_R")
 
 
-async def _activity(method: Callable[[JourneyActivities, _A], _R], arg: _A) -> _R:
+async def _activity(
+    method: Callable[[JourneyActivities, _A], _R],
+    arg: _A,
+    *,
+    timeout: timedelta = ACTIVITY_TIMEOUT,
+) -> _R:
     """Run one of the journey's activities, retried until the store or provider answers."""
     return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=timedelta(seconds=60), retry_policy=_RETRY
+        method, arg, start_to_close_timeout=timeout, retry_policy=_RETRY
     )
 
 
@@ -236,10 +253,13 @@ class ConsumerJourney:
             return
         outcomes = await asyncio.gather(
             *[
-                _activity(JourneyActivities.send_staff_reminder, reminder)
+                _activity(JourneyActivities.send_staff_reminder, reminder, timeout=SEND_TIMEOUT)
                 for reminder in effects.reminders
             ],
-            *[_activity(JourneyActivities.send_consumer_text, text) for text in effects.texts],
+            *[
+                _activity(JourneyActivities.send_consumer_text, text, timeout=SEND_TIMEOUT)
+                for text in effects.texts
+            ],
         )
         for outcome in outcomes[len(effects.reminders) :]:
             # None in histories recorded before texts reported their outcome.

@@ -8,8 +8,9 @@ request and holds each to Twilio's official contract.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from temporalio.testing import ActivityEnvironment
@@ -90,10 +91,21 @@ def store(database_url: str) -> Iterator[Store]:
     store.dispose()
 
 
-def activities(store: Store, fake: FakeTwilio) -> JourneyActivities:
+# How long after an attempt began the outbox takes it to be over (in production
+# 25 s, after Twilio's 10-second timeouts to connect and to read): the tests'
+# dead attempts are.
+SEND_TIMEOUT = 0.5
+
+
+def activities(store: Store, fake: FakeTwilio, *, http_timeout: float = 10.0) -> JourneyActivities:
     twilio = TwilioSmsNotifier(
-        ACCOUNT_SID, AUTH_TOKEN, messaging_service_sid=SERVICE_SID, base_url=fake.base_url
+        ACCOUNT_SID,
+        AUTH_TOKEN,
+        messaging_service_sid=SERVICE_SID,
+        base_url=fake.base_url,
+        timeout=http_timeout,
     )
+    twilio.send_timeout = timedelta(seconds=SEND_TIMEOUT)
     return JourneyActivities(store, twilio, AgencySettings(sender_label="Wellspring Works"))
 
 
@@ -108,6 +120,16 @@ REMINDER = StaffReminder(
     send_at=WHEN,
     recipient_roles=["specialist"],
 )
+
+
+def help_reply(n: int) -> ConsumerText:
+    return ConsumerText(
+        key=f"c-1/sms/SM{n:032d}/help",
+        consumer_id="c-1",
+        kind="help_reply",
+        send_at=WHEN,
+        status="sent",
+    )
 
 
 def appointment_text(n: int = 0) -> ConsumerText:
@@ -132,17 +154,99 @@ def test_a_worker_killed_between_the_provider_call_and_the_record_never_sends_tw
         with pytest.raises(SystemExit):
             env.run(activities(store, fake).send_staff_reminder, REMINDER)
         assert len(fake.messages) == 1  # Twilio has it
+        [row] = store.list_notifications("c-1")
+        assert (row.status, row.provider_id) == ("sending", None)
 
-        # Temporal retries the activity on a new worker, more than once.
+        # A retry at once: the dead attempt's call might still be in flight.
+        with pytest.raises(NotifierError) as raised:
+            env.run(activities(store, fake).send_staff_reminder, REMINDER)
+        assert raised.value.retryable and "may still be sending" in str(raised.value)
+
+        # Later retries, on a new worker: Twilio says it has the text.
+        time.sleep(SEND_TIMEOUT)
         for _ in range(3):
             env.run(activities(store, fake).send_staff_reminder, REMINDER)
 
         assert len(fake.messages) == 1
         [row] = store.list_notifications("c-1")
-        # Left for Twilio's status callback to settle, never handed over again.
-        assert (row.status, row.recipient_id) == ("sending", "es-1")
+        [answer] = fake.answers
+        assert (row.status, row.provider_id, row.recipient_id) == ("sent", answer.sid, "es-1")
     finally:
         store.dispose()
+
+
+class DiesBeforeTheRequest:
+    """A notifier whose worker is killed after the outbox committed `sending`
+    and before the request left for Twilio."""
+
+    def __init__(self) -> None:
+        self.died = False
+
+    def send(self, message: OutgoingMessage) -> Delivery:
+        self.died = True
+        raise SystemExit("worker killed")
+
+
+def test_a_worker_killed_before_the_request_left_has_the_text_sent_by_the_retry(
+    store: Store, fake: FakeTwilio
+) -> None:
+    env = ActivityEnvironment()
+    dying = activities(store, fake)
+    dying.notifier = DiesBeforeTheRequest()
+    with pytest.raises(SystemExit):
+        env.run(dying.send_staff_reminder, REMINDER)
+    assert fake.messages == []
+
+    time.sleep(SEND_TIMEOUT)
+    for _ in range(3):
+        env.run(activities(store, fake).send_staff_reminder, REMINDER)
+
+    [text] = fake.messages
+    [row] = store.list_notifications("c-1")
+    assert text.form["Body"] == row.body
+    assert (row.status, row.provider_id) == ("sent", fake.answers[0].sid)
+
+
+def test_a_text_twilio_took_without_answering_in_time_is_not_sent_again(
+    store: Store, fake: FakeTwilio
+) -> None:
+    env = ActivityEnvironment()
+    fake.hold()
+    with pytest.raises(NotifierError) as raised:
+        env.run(activities(store, fake, http_timeout=0.3).send_staff_reminder, REMINDER)
+    fake.release()
+    assert raised.value.retryable and raised.value.maybe_taken
+    [row] = store.list_notifications("c-1")
+    assert row.status == "sending"  # not given back: Twilio may have it
+
+    time.sleep(SEND_TIMEOUT)
+    env.run(activities(store, fake).send_staff_reminder, REMINDER)
+
+    assert len(fake.messages) == 1
+    [row] = store.list_notifications("c-1")
+    assert (row.status, row.provider_id) == ("sent", fake.answers[0].sid)
+
+
+def test_the_same_words_to_the_same_number_sent_for_another_reminder_do_not_count(
+    store: Store, fake: FakeTwilio
+) -> None:
+    """Two HELP replies have the same text: Twilio's copy of the first is not
+    taken for the second, which a dead worker never handed over."""
+    env = ActivityEnvironment()
+    env.run(activities(store, fake).send_consumer_text, help_reply(1))
+    dying = activities(store, fake)
+    dying.notifier = DiesBeforeTheRequest()
+    with pytest.raises(SystemExit):
+        env.run(dying.send_consumer_text, help_reply(2))
+
+    time.sleep(SEND_TIMEOUT)
+    env.run(activities(store, fake).send_consumer_text, help_reply(2))
+
+    first, second = fake.messages
+    assert first.form["Body"] == second.form["Body"]
+    rows = store.list_notifications("c-1")
+    assert [r.status for r in rows] == ["sent", "sent"]
+    assert {r.provider_id for r in rows} == {a.sid for a in fake.answers}
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])

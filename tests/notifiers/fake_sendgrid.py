@@ -5,7 +5,8 @@ validated with openapi-core against `../shared/contracts/sendgrid_mail_v3.json`
 (path, method, JSON body schema, Bearer authorization); a request the contract
 rejects is recorded in `contract_errors` and answered 400, as SendGrid would.
 A valid one is answered 202 with an `X-Message-Id`, unless the test asked for
-errors (`fail_next`) or a slow answer (`delay_next`).
+errors (`fail_next`, or a `storm` of them) or a slow answer (`delay_next`).
+Each answer is kept in `answers`, with the request and when it came.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import copy
 import json
 import secrets
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +27,8 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.exceptions import OpenAPIError
 from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+from tests.notifiers.outage import Phase, Storm
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = REPO_ROOT.parent / "shared" / "contracts" / "sendgrid_mail_v3.json"
@@ -51,6 +55,18 @@ class ReceivedRequest:
     path: str
     headers: dict[str, str]
     body: Any  # the JSON body, None when there was none or it was not JSON
+    # time.monotonic() when it arrived
+    at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the fake answered a valid, authorized request: the HTTP status and
+    the X-Message-Id of the email it took (None when it refused it)."""
+
+    request: ReceivedRequest
+    status: int
+    message_id: str | None
 
 
 @dataclass
@@ -86,6 +102,7 @@ class FakeSendGrid:
         self._lock = threading.Lock()
         self._failures: deque[tuple[int, list[dict[str, Any]]]] = deque()
         self._delays: deque[float] = deque()
+        self._storm: Storm | None = None
         self._released = threading.Event()
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -93,6 +110,7 @@ class FakeSendGrid:
         self.requests: list[ReceivedRequest] = []
         self.contract_errors: list[str] = []
         self.message_ids: list[str] = []
+        self.answers: list[Answer] = []
 
     # ---------------------------------------------------------------- control
 
@@ -113,6 +131,13 @@ class FakeSendGrid:
         body = errors if errors is not None else DEFAULT_ERRORS.get(status, [{"message": "error"}])
         with self._lock:
             self._failures.extend([(status, body)] * times)
+
+    def storm(self, *phases: Phase) -> None:
+        """Refuse every valid request as the phases say (SendGrid's error body and,
+        for 429, its rate-limit headers), from the first one that comes; then
+        take them again."""
+        with self._lock:
+            self._storm = Storm(phases)
 
     def delay_next(self, seconds: float) -> None:
         """Hold the answer to the next request for `seconds` (longer than a client's timeout)."""
@@ -135,6 +160,7 @@ class FakeSendGrid:
     def _answer(
         self, method: str, target: str, headers: Headers, raw: bytes | None
     ) -> tuple[int, dict[str, str], bytes]:
+        arrived = time.monotonic()
         with self._lock:
             delay = self._delays.popleft() if self._delays else None
         if delay is not None:
@@ -162,17 +188,27 @@ class FakeSendGrid:
         except OpenAPIError as err:
             error = _describe(err)
 
+        received = ReceivedRequest(method, parts.path, dict(headers.items()), body, arrived)
+        phase = self._storm.answer() if self._storm is not None else None
         with self._lock:
-            self.requests.append(ReceivedRequest(method, parts.path, dict(headers.items()), body))
+            self.requests.append(received)
             if error is not None:
                 self.contract_errors.append(f"{method} {parts.path}: {error}")
                 return _error(400, [{"message": f"contract: {error}", "field": None}])
             if headers.get("Authorization") != f"Bearer {self.api_key}":
                 return _error(401, DEFAULT_ERRORS[401])
             if self._failures:
-                return _error(*self._failures.popleft())
+                status, errors = self._failures.popleft()
+                self.answers.append(Answer(received, status, None))
+                return _error(status, errors)
+            if phase is not None:
+                self.answers.append(Answer(received, phase.status, None))
+                return _error(
+                    phase.status, DEFAULT_ERRORS.get(phase.status, [{"message": "error"}])
+                )
             message_id = secrets.token_urlsafe(16)[:22]
             self.message_ids.append(message_id)
+            self.answers.append(Answer(received, 202, message_id))
         return 202, {"X-Message-Id": message_id}, b""
 
 

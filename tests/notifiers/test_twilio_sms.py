@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -197,6 +198,8 @@ def test_a_timeout_is_retried() -> None:
 
     assert raised.value.retryable is True
     assert "in time" in str(raised.value)
+    # The request went out: Twilio may have the message (the outbox asks it).
+    assert raised.value.maybe_taken is True
 
 
 def test_an_unreachable_twilio_is_retried() -> None:
@@ -211,6 +214,23 @@ def test_an_unreachable_twilio_is_retried() -> None:
         sms.send(text())
 
     assert raised.value.retryable is True
+    assert raised.value.maybe_taken is False  # nothing went out
+
+
+def test_twilio_names_the_texts_it_took_to_the_number_with_the_same_words(
+    fake: FakeTwilio,
+) -> None:
+    sms = notifier(fake, status_callback=CALLBACK)
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    sms.send(text(body="Another text"))
+    taken = sms.send(text())
+    sms.send(text(to="+15558675310"))
+
+    assert sms.find_sent(text(), since=before) == [taken]
+    assert sms.find_sent(text(), since=datetime.now(UTC) + timedelta(minutes=1)) == []
+    assert sms.find_sent(text(to="+15558675311"), since=before) == []
+    [asked, *_] = [r for r in fake.requests if r.method == "GET"]
+    assert asked.query["To"] == PHONE  # and the fake held it to the contract
 
 
 @pytest.mark.parametrize(("status", "code"), [(400, 21211), (400, 21610), (500, None)])

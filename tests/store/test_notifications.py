@@ -242,3 +242,35 @@ def test_a_report_must_name_a_known_stage_and_a_message(seeded: Store) -> None:
         seeded.advance_notification("sms", "sent", REPORTED)
     with pytest.raises(InvalidValueError, match="^at: .* no time zone"):
         seeded.advance_notification("sms", "sent", datetime(2041, 1, 12), key=key)
+
+
+def test_one_attempt_takes_over_a_row_left_sending_and_only_once_it_is_old(
+    seeded: Store,
+) -> None:
+    key = DUE_SOON.idempotency_key
+    seeded.claim_notification(DUE_SOON)
+    assert seeded.start_sending(key)
+    began = seeded.get_notification(key)
+    assert began is not None and began.updated_at is not None
+
+    # The attempt that made it `sending` may still be at it.
+    assert not seeded.resume_sending(key, began_before=began.updated_at)
+    later = datetime.now(UTC)
+    assert seeded.resume_sending(key, began_before=later)
+    # Two retries at once: the other one finds it taken.
+    assert not seeded.resume_sending(key, began_before=later)
+    taken = seeded.get_notification(key)
+    assert taken is not None and taken.status == "sending"
+    assert taken.updated_at is not None and taken.updated_at > began.updated_at
+
+    seeded.finish_sending(key, status="sent", provider_id="SM123")
+    assert not seeded.resume_sending(key, began_before=datetime.now(UTC))  # settled
+
+
+def test_a_row_is_found_by_the_id_its_provider_gave_its_message(seeded: Store) -> None:
+    _sent(seeded, "SM123")
+
+    found = seeded.notification_of_provider_id("sms", "SM123")
+    assert found is not None and found.idempotency_key == DUE_SOON.idempotency_key
+    assert seeded.notification_of_provider_id("email", "SM123") is None
+    assert seeded.notification_of_provider_id("sms", "SM999") is None
