@@ -19,13 +19,13 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from codec import encrypting, key_ring_of
+from codec.payloads import pydantic_converter
 from config import DEFAULT_TEMPORAL_ADDRESS, Settings, load_settings
 from workflows.search import SEARCH_ATTRIBUTES, type_name
 
@@ -54,8 +54,8 @@ def data_converter(settings: Settings | Mapping[str, str] | None = None) -> Data
     keys = settings.encryption_keys
     ring = key_ring_of(keys.get_secret_value() if keys else None)
     if ring is None:
-        return pydantic_data_converter
-    return encrypting(pydantic_data_converter, ring)
+        return pydantic_converter
+    return encrypting(pydantic_converter, ring)
 
 
 async def connect(
@@ -96,7 +96,7 @@ async def start_test_server(
     client's data converter is `converter`, else pydantic's without encryption."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(find_program(TEMPORAL_TEST_SERVER)),
-        data_converter=converter or pydantic_data_converter,
+        data_converter=converter or pydantic_converter,
         runtime=runtime,
     )
     try:

@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 import temporal_client
 import worker
 from activities.journey import AgencySettings, JourneyActivities
+from codec.payloads import pydantic_converter
 from notifiers import Notifier, RecordingNotifier
 from rules.policy import Policy
 from service import people
@@ -139,7 +139,7 @@ async def _connect_when_ready(
             raise SystemExit(f"temporal server start-dev stopped; its log: {log}")
         try:
             return await Client.connect(
-                address, data_converter=pydantic_data_converter, runtime=quiet_runtime()
+                address, data_converter=pydantic_converter, runtime=quiet_runtime()
             )
         except RuntimeError:
             if time.monotonic() > deadline:

@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import temporal_client
+from codec.payloads import pydantic_converter
 from store.scratch import scratch_database
 from workflows.search import dev_server_args
 
@@ -55,7 +55,7 @@ async def time_skipping_env(temporal_test_server_path: Path) -> AsyncIterator[Wo
 async def local_env(temporal_cli_path: Path) -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli_path),
-        data_converter=pydantic_data_converter,
+        data_converter=pydantic_converter,
         # As `ips up` starts it: the journeys' search attributes registered.
         dev_server_extra_args=dev_server_args(),
     ) as env:

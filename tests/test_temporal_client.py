@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import temporal_client
 import worker
 from codec import ENCRYPTION_KEYS_VARIABLE, KEY_ID_METADATA, KeyRingError, new_key_entry
+from codec.payloads import pydantic_converter
 
 
 async def test_connect_uses_the_address_from_the_environment(
@@ -26,7 +26,7 @@ async def test_connect_uses_the_address_from_the_environment(
         DescribeNamespaceRequest(namespace="default")
     )
     assert response.namespace_info.name == "default"
-    assert client.data_converter is pydantic_data_converter
+    assert client.data_converter is pydantic_converter
     [decoded] = await client.data_converter.decode(
         await client.data_converter.encode([date(2041, 1, 7)]), [date]
     )
@@ -75,7 +75,7 @@ async def test_the_worker_will_not_start_on_a_server_without_the_search_attribut
     naming each missing one, and one registered with another type."""
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_cli_path),
-        data_converter=pydantic_data_converter,
+        data_converter=pydantic_converter,
         dev_server_extra_args=["--search-attribute", "NextDue=Keyword"],
     ) as env:
         with pytest.raises(temporal_client.SearchAttributesMissing) as refused:

@@ -15,7 +15,8 @@ from rules.events import EventEnvelope, EventError
 from rules.journey import JourneyView
 from rules.policy import Policy
 from store import Store
-from workflows.journey import TASK_QUEUE, ConsumerJourney, JourneyInput, journey_id
+from workflows.inputs import JourneyInput
+from workflows.journey import TASK_QUEUE, ConsumerJourney, journey_id
 from workflows.sweeps import SWEEP_WORKFLOWS
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -31,8 +30,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from rules import journey as rules
     from rules.events import EventEnvelope, EventError, Reassigned, event_fields, parse_event
-    from rules.policy import Policy
     from workflows import search
+    from workflows.inputs import JourneyInput
 
 TASK_QUEUE = "ips-journeys"
 # Continue as new well before a run's history reaches 2,000 events.
@@ -76,14 +75,6 @@ async def _activity(
 
 def journey_id(consumer_id: str) -> str:
     return f"journey-{consumer_id}"
-
-
-@dataclass
-class JourneyInput:
-    consumer_id: str
-    policy: Policy
-    # Set when a run continues as new: the journey so far.
-    state: rules.JourneyState | None = None
 
 
 def _rejection(err: EventError) -> ApplicationError:

@@ -23,11 +23,11 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.hooks import HookContext
 from schemathesis.specs.openapi.checks import response_schema_conformance
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 import temporal_client
 from activities.journey import AgencySettings, JourneyActivities
 from api.app import create_app
+from codec.payloads import pydantic_converter
 from notifiers import RecordingNotifier
 from rules import calendar
 from rules.policy import Policy
@@ -121,7 +121,7 @@ class BackgroundStack:
     def services(self) -> Services:
         async def connect() -> Client:
             # In schemathesis's event loop, where the app runs.
-            return await Client.connect(self.target, data_converter=pydantic_data_converter)
+            return await Client.connect(self.target, data_converter=pydantic_converter)
 
         return Services(self.store, connect, Policy(), now=Clock())
 

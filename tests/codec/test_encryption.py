@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.api.failure.v1 import Failure
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 
 from codec import (
@@ -21,6 +20,7 @@ from codec import (
     encrypting,
     parse_key_ring,
 )
+from codec.payloads import pydantic_converter
 
 K1 = bytes(range(32))
 K2 = bytes(range(50, 82))
@@ -32,7 +32,7 @@ def ring(*entries: tuple[str, bytes]) -> KeyRing:
 
 
 async def plain(value: object) -> Payload:
-    [payload] = await pydantic_data_converter.encode([value])
+    [payload] = await pydantic_converter.encode([value])
     return payload
 
 
@@ -121,7 +121,7 @@ async def test_a_payload_from_before_encryption_passes_through() -> None:
 
 
 async def test_the_encrypting_converter_hides_failure_messages_too() -> None:
-    converter = encrypting(pydantic_data_converter, ring(("k1", K1)))
+    converter = encrypting(pydantic_converter, ring(("k1", K1)))
     failure = Failure()
     await converter.encode_failure(ApplicationError(TEXT), failure)
 

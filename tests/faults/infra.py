@@ -24,9 +24,9 @@ from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 import temporal_client
+from codec.payloads import pydantic_converter
 from notifiers.sendgrid_email import IDEMPOTENCY_ARG
 from notifiers.twilio_sms import CALLBACK_KEY
 from store import NotificationRecord
@@ -179,7 +179,7 @@ class DevServer:
             return False
 
     async def connect(self) -> Client:
-        return await Client.connect(self.address, data_converter=pydantic_data_converter)
+        return await Client.connect(self.address, data_converter=pydantic_converter)
 
     def stop(self, signum: signal.Signals = signal.SIGTERM) -> int:
         """Stop the server (its whole process group) with `signum`; its exit code."""

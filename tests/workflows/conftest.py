@@ -46,13 +46,13 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import TypedSearchAttributes
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, decode_typed_search_attributes
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.journey import AgencySettings, JourneyActivities
+from codec.payloads import pydantic_converter
 from notifiers import RecordingNotifier
 from rules import calendar
 from rules.events import EventEnvelope
@@ -319,7 +319,7 @@ class Journeys:
     async def replay(
         self,
         histories: Iterable[WorkflowHistory],
-        data_converter: DataConverter = pydantic_data_converter,
+        data_converter: DataConverter = pydantic_converter,
     ) -> dict[str, Exception]:
         """Replay failures of `histories` (by run id): none, if the code is deterministic."""
         return await replay(self.worker, histories, data_converter)
@@ -328,7 +328,7 @@ class Journeys:
 async def replay(
     worker: Worker,
     histories: Iterable[WorkflowHistory],
-    data_converter: DataConverter = pydantic_data_converter,
+    data_converter: DataConverter = pydantic_converter,
 ) -> dict[str, Exception]:
     """Replay histories with the journey code as it is now, configured as `worker`
     is (same workflow and sandbox; the data converter is the worker's unless
