@@ -392,10 +392,11 @@ def journey_worker_process(
     )
 
 
-async def again_if_unanswered(call: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
-    """`call()`, called again while Temporal does not answer in time (an update's
-    wait times out on a loaded machine); for set-up steps that are safe to repeat,
-    like a referral with a fixed event id."""
+async def again_if_unanswered(call: Callable[[], Awaitable[T]], *, attempts: int = 10) -> T:
+    """`call()`, called again while Temporal or the database does not answer in
+    time (an update's wait times out on a loaded machine), for about a minute and
+    a half; for set-up steps that are safe to repeat, like a referral with a
+    fixed event id. An hour's set-up should not be lost to a minute's stall."""
     for attempt in range(1, attempts + 1):
         try:
             return await call()
@@ -406,8 +407,8 @@ async def again_if_unanswered(call: Callable[[], Awaitable[T]], *, attempts: int
                 raise
             if attempt == attempts:
                 raise
-            progress(f"  Temporal did not answer in time; trying again ({attempt}/{attempts})")
-            await asyncio.sleep(2 * attempt)
+            progress(f"  {err}; trying again ({attempt}/{attempts})")
+            await asyncio.sleep(min(2 * attempt, 10))
     raise AssertionError("unreachable")
 
 
