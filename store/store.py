@@ -9,6 +9,8 @@ raises and never aborts the transaction around it.
 import dataclasses
 import json
 import re
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -854,9 +856,29 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # reads; _sqlite_begin issues BEGIN itself instead.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database in WAL mode (kept in the file: a no-op once done).
+
+    Switching needs the database to itself, and while another connection is
+    writing SQLite refuses at once with "database is locked", without the busy
+    timeout's wait: so the worker, the API and `ips` opening a new database
+    together would fail at start. Try again until the busy timeout is spent."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def _sqlite_begin(connection: Connection) -> None:

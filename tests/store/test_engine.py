@@ -1,3 +1,6 @@
+import sqlite3
+import threading
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +25,37 @@ def test_a_sqlite_file_is_created_with_its_folder_and_outlives_the_store(tmp_pat
     assert (tmp_path / "var" / "data" / "ips.db").is_file()
     assert second.count_referrals("c-1") == 1
     second.dispose()
+
+
+def test_a_new_sqlite_file_another_program_is_writing_is_waited_for(tmp_path: Path) -> None:
+    # The worker, the API and `ips` may open a new database at once: the first
+    # to switch it to WAL mode must not make the others fail at start.
+    path = tmp_path / "ips.db"
+    writing = threading.Event()
+
+    def write_for_a_moment() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("CREATE TABLE other_program (x)")
+        writing.set()
+        threading.Event().wait(0.5)
+        other.execute("COMMIT")
+        other.close()
+
+    writer = threading.Thread(target=write_for_a_moment)
+    writer.start()
+    writing.wait()
+    store = Store(f"sqlite:///{path}")
+    try:
+        store.create_schema()
+        jo = SpecialistRecord("es-1", "Jo", "jo@example.org", "UTC")
+        store.upsert_specialist(jo)
+        assert store.get_specialist("es-1") == jo
+    finally:
+        writer.join()
+        store.dispose()
+    with closing(sqlite3.connect(path)) as reader:
+        assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
