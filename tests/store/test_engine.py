@@ -1,5 +1,6 @@
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_a_new_sqlite_file_another_program_is_writing_is_waited_for(tmp_path: Pa
         other.execute("BEGIN IMMEDIATE")
         other.execute("CREATE TABLE other_program (x)")
         writing.set()
-        threading.Event().wait(0.5)
+        time.sleep(0.5)
         other.execute("COMMIT")
         other.close()
 
